@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { parseUri } from '../connectors/contract';
+import { sinkConnectors, sourceConnectors } from '../connectors/registry';
+import { jobs } from '../jobs/jobs';
+import { systemClock } from '../runtime/clock';
+import { FloeError, OptionError } from '../runtime/errors';
+import { runJob } from '../runtime/job-runner';
+import { LiveView } from '../runtime/live-view';
+import { createLogger } from '../runtime/logger';
+import { parseOptions, Schema } from '../runtime/options';
+import { runtimeSchema } from '../runtime/runtime-options';
+import { generateCommand } from './generate-command';
+
+const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Adds one --flag per schema key; defaults stay in the schema and are applied when validating. */
+function addSchemaOptions(cmd: Command, schema: Schema): void {
+  for (const [key, spec] of Object.entries(schema)) {
+    const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
+    if (spec.type === 'boolean') cmd.addOption(new Option(`--${key}`, spec.doc + def));
+    else cmd.addOption(new Option(`--${key} <value>`, spec.doc + def));
+  }
+}
+
+function pick(schema: Schema, opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema)) if (opts[camel(key)] !== undefined) out[key] = opts[camel(key)];
+  return out;
+}
+
+function connectorHelp(): string {
+  const src = Object.values(sourceConnectors).map((c) => `  ${c.usage}`);
+  const snk = Object.values(sinkConnectors).map((c) => `  ${c.usage}`);
+  return `\nSources:\n${src.join('\n')}\n\nSinks:\n${snk.join('\n')}\n`;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('floe')
+    .description('Floe: a stateful stream processor on Node.js worker threads')
+    .version('0.1.0')
+    .showHelpAfterError();
+
+  const run = program
+    .command('run')
+    .description('run a job until its sources end (bounded) or Ctrl-C (unbounded)')
+    .argument('<job>', `job to run: ${Object.keys(jobs).join(', ')}`)
+    .option('--source <uri>', 'where records come from', 'generator')
+    .option('--sink <uri>', 'where results go', 'file:out')
+    .addOption(
+      new Option('--view <mode>', 'live terminal view').choices(['auto', 'on', 'off']).default('auto'),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    );
+  addSchemaOptions(run, runtimeSchema);
+  addSchemaOptions(run, jobs.trending.schema);
+  run.addHelpText('after', connectorHelp());
+  run.action(async (jobName: string, opts: Record<string, unknown>) => {
+    const job = jobs[jobName];
+    if (job === undefined)
+      throw new OptionError('job', `unknown job "${jobName}" (known: ${Object.keys(jobs).join(', ')})`);
+    const rt = parseOptions(runtimeSchema, pick(runtimeSchema, opts));
+    if (rt.parallelism > rt['max-parallelism']) {
+      throw new OptionError('parallelism', `must not exceed max-parallelism (${rt['max-parallelism']})`);
+    }
+    const jobOptions = job.resolve(pick(job.schema, opts));
+    const source = parseUri(String(opts.source));
+    const sink = parseUri(String(opts.sink));
+    const log = createLogger(String(opts.logLevel));
+    const viewMode = String(opts.view);
+    const view =
+      viewMode === 'on' || (viewMode === 'auto' && process.stdout.isTTY && sink.scheme !== 'stdout')
+        ? new LiveView(process.stdout)
+        : null;
+    view?.start();
+    try {
+      const result = await runJob({
+        job: job.name,
+        jobOptions,
+        createMain: (ctx) =>
+          job.createMain(jobOptions, ctx, {
+            onWindowTrends: (w) => view?.onWindow(w.start, w.end, w.trends),
+          }),
+        parallelism: rt.parallelism,
+        maxParallelism: rt['max-parallelism'],
+        runtime: {
+          outOfOrdernessMs: rt['out-of-orderness'],
+          idleTimeoutMs: rt['idle-timeout'],
+          maxRecordBytes: rt['max-record-bytes'],
+          batchSize: rt['batch-size'],
+          maxInFlight: 8,
+          progressIntervalMs: 500,
+        },
+        source,
+        sink,
+        log,
+        clock: systemClock,
+        handleSignals: true,
+        onProgress: (p) => view?.onProgress(p),
+      });
+      view?.onProgress(result.progress);
+    } finally {
+      view?.stop();
+    }
+  });
+
+  program.addCommand(generateCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof OptionError) {
+      process.stderr.write(`floe: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof FloeError) {
+      process.stderr.write(`floe: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`floe: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * The connector contract. Connectors depend on this module only, never on
+ * runtime internals, so a connector can be replaced or added without touching
+ * the runtime (after Flink's Source/SplitReader split and Arroyo's layout).
+ *
+ * Sources are planned on the main thread as splits (file byte ranges,
+ * generator streams; later Kafka partitions and Kinesis shards) and read
+ * inside worker threads, so raw bytes never cross threads.
+ */
+
+/** A unit of source work. Plain data: it is posted to worker threads and stored in checkpoints. */
+export interface SplitDescriptor {
+  /** Unique within the job and stable across runs (it keys checkpointed positions). */
+  id: string;
+  /** Connector scheme that reads it, e.g. "file". */
+  connector: string;
+  /** Connector-specific settings; must survive structured clone. */
+  config: unknown;
+  /** True when the split ends by itself (a file); false for unbounded streams. */
+  bounded: boolean;
+}
+
+export interface RecordBatch {
+  /** Whole records (one JSON line each), without the line terminator. */
+  lines: string[];
+  /**
+   * Records that could not be read as lines at all (longer than maxRecordBytes):
+   * reported, truncated, for the dead-letter output.
+   */
+  oversize: { prefix: string; bytes: number }[];
+}
+
+export type PollResult = RecordBatch | 'idle' | 'end';
+
+export interface SplitReaderContext {
+  /** Longest record accepted, in bytes; longer ones are reported in RecordBatch.oversize. */
+  maxRecordBytes: number;
+  /** Processing-time clock in ms, injected for tests. */
+  now(): number;
+}
+
+/** Reads one split, inside a worker thread. */
+export interface SplitReader {
+  readonly split: SplitDescriptor;
+  /**
+   * The next batch, 'idle' when nothing is available right now (the caller
+   * retries later), or 'end' once a bounded split is exhausted (then never again a batch).
+   * `maxRecords` bounds the batch size.
+   */
+  poll(maxRecords: number): Promise<PollResult>;
+  /** Where reading would resume; plain data, stored in checkpoints. */
+  position(): unknown;
+  /** Stops reading early (unbounded splits on shutdown); after it, poll returns 'end'. */
+  stop(): void;
+  close(): Promise<void>;
+}
+
+export interface PlanContext {
+  parallelism: number;
+  /** Processing-time clock in ms. */
+  now(): number;
+}
+
+export interface SourceConnector {
+  readonly scheme: string;
+  /** Help text: URI form and options. */
+  readonly usage: string;
+  /** Main thread: validates the URI's options and cuts the input into splits. Throws OptionError on bad options. */
+  planSplits(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]>;
+  /** Worker thread: a reader for one of the splits this connector planned. */
+  createReader(split: SplitDescriptor, context: SplitReaderContext): SplitReader;
+}
+
+/** Output streams of a job; each sink keeps them apart. */
+export type OutputKind = 'counts' | 'trends' | 'dead-letter';
+
+/** Writes job output on the main thread. Lines are complete JSON lines, each ending in '\n'. */
+export interface SinkWriter {
+  write(kind: OutputKind, lines: string): void;
+  /** Flushes and closes every file or stream; the job exits only after it resolves. */
+  close(): Promise<void>;
+  /** Where the output goes, for logs. */
+  describe(): string;
+}
+
+export interface SinkConnector {
+  readonly scheme: string;
+  readonly usage: string;
+  open(uri: ParsedUri): Promise<SinkWriter>;
+}
+
+/** "scheme:path?key=value&..." as the CLI takes it; "file:out", "generator?rate=100", "stdout". */
+export interface ParsedUri {
+  raw: string;
+  scheme: string;
+  /** Everything between "scheme:" and "?", percent-decoded; "" when absent. */
+  path: string;
+  params: Record<string, string>;
+}
+
+export function parseUri(raw: string): ParsedUri {
+  const q = raw.indexOf('?');
+  const head = q === -1 ? raw : raw.slice(0, q);
+  const query = q === -1 ? '' : raw.slice(q + 1);
+  const colon = head.indexOf(':');
+  const scheme = (colon === -1 ? head : head.slice(0, colon)).toLowerCase();
+  let path = colon === -1 ? '' : head.slice(colon + 1);
+  if (path.startsWith('//') && scheme !== 'file') path = path.slice(2);
+  const params: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(query)) params[k] = v;
+  return { raw, scheme, path: decodeURIComponent(path), params };
+}

@@ -1,0 +1,304 @@
+import type { RecordBatch } from '../../connectors/contract';
+import { PeerMesh } from '../../runtime/exchange';
+import { KeyGroupRouter } from '../../runtime/key-groups';
+import { assignWindows, lastWindowStart, isWindowComplete, WindowSpec } from '../../runtime/windows';
+import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
+import type { SplitState } from '../../runtime/source-runner';
+import type { WorkerContext } from '../../runtime/worker-context';
+import { HyperLogLog } from '../../state/hyperloglog';
+import { DedupeState } from './dedupe';
+import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
+import { TopicWindowOperator, WindowCount } from './topic-window-operator';
+import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
+import type { ResolvedTrendingOptions } from './trending-options';
+import { decodeLine } from './tweet-decoder';
+
+/** Pre-aggregated partials are flushed at the latest when this many are held. */
+const MAX_HELD_PARTIALS = 50_000;
+const OUTPUT_FLUSH_BYTES = 1 << 20;
+
+class TweetBatchBuilder {
+  ids: string[] = [];
+  timestamps: number[] = [];
+  authors: string[] = [];
+  topicOffsets: number[] = [0];
+  topics: string[] = [];
+  lateThresholds: number[] = [];
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  add(id: string, ts: number, author: string | undefined, topics: string[], threshold: number): void {
+    this.ids.push(id);
+    this.timestamps.push(ts);
+    this.authors.push(author ?? '');
+    for (const t of topics) this.topics.push(t);
+    this.topicOffsets.push(this.topics.length);
+    this.lateThresholds.push(threshold);
+  }
+
+  build(): TweetBatch {
+    return {
+      ids: this.ids,
+      timestamps: Float64Array.from(this.timestamps),
+      authors: this.authors,
+      topicOffsets: Uint32Array.from(this.topicOffsets),
+      topics: this.topics,
+      lateThresholds: Float64Array.from(this.lateThresholds),
+    };
+  }
+}
+
+interface Partial {
+  count: number;
+  authors: HyperLogLog;
+}
+
+/**
+ * The trending job inside one worker thread, three stages:
+ *  1. local: decode the records of this worker's splits, stamp event time,
+ *     judge lateness against the split's watermark, route each tweet by id;
+ *  2. dedupe + pre-aggregate: drop re-delivered ids, assign windows, sum
+ *     counts and author sketches per (window, topic), route partials by topic;
+ *  3. window: merge partials for the topics this worker owns, fire windows
+ *     on the watermark, emit counts and local top-K candidates.
+ * Raw tweets never leave stage 1's thread; only decoded fields and partial
+ * aggregates cross threads.
+ */
+export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptions>): Promise<void> {
+  const { index, parallelism, maxParallelism, jobOptions: opts, runtime } = ctx.start;
+  const spec: WindowSpec = { sizeMs: opts.windowMs, slideMs: opts.slideMs };
+  const router = new KeyGroupRouter(parallelism, maxParallelism);
+  const mesh = new PeerMesh(index, ctx.start.peers);
+  const decodeOptions = { cashtags: opts.cashtags };
+  const progress = ctx.progress;
+
+  let countsOut = '';
+  let countsRecords = 0;
+  let deadOut = '';
+  let deadRecords = 0;
+  const flushOutput = (force: boolean): void => {
+    if (countsOut.length > 0 && (force || countsOut.length >= OUTPUT_FLUSH_BYTES)) {
+      ctx.output('counts', countsOut, countsRecords);
+      countsOut = '';
+      countsRecords = 0;
+    }
+    if (deadOut.length > 0 && (force || deadOut.length >= OUTPUT_FLUSH_BYTES)) {
+      ctx.output('dead-letter', deadOut, deadRecords);
+      deadOut = '';
+      deadRecords = 0;
+    }
+  };
+  const emitDead = (reason: string, detail: string, source: string, raw: string): void => {
+    deadOut += stringifyDeadLetter(deadLetter(reason, detail, source, raw)) + '\n';
+    deadRecords++;
+    progress.deadLetters++;
+  };
+
+  // Stage 3: window operator for the topics this worker owns.
+  const isoCache = new Map<number, string>();
+  const iso = (ms: number): string => {
+    let s = isoCache.get(ms);
+    if (s === undefined) {
+      if (isoCache.size > 4096) isoCache.clear();
+      s = isoTime(ms);
+      isoCache.set(ms, s);
+    }
+    return s;
+  };
+  const operator = new TopicWindowOperator(
+    {
+      spec,
+      allowedLatenessMs: opts.allowedLatenessMs,
+      minCount: opts.minCount,
+      top: opts.top,
+      trendAlpha: opts.trendAlpha,
+    },
+    (c: WindowCount) => {
+      countsOut +=
+        stringifyCounts({
+          window_start: iso(c.start),
+          window_end: iso(c.end),
+          topic: c.topic,
+          count: c.count,
+          distinct_authors: c.distinctAuthors,
+        }) + '\n';
+      countsRecords++;
+    },
+  );
+  let lastReportedSlot = Number.NEGATIVE_INFINITY;
+  let windowDone!: () => void;
+  const windowFinished = new Promise<void>((resolve) => (windowDone = resolve));
+
+  const partials = mesh.exchange<PartialBatch>('partials', {
+    onData(_from, b) {
+      for (let i = 0; i < b.starts.length; i++) {
+        operator.addPartial(b.starts[i], b.topics[i], b.counts[i], HyperLogLog.fromSerialized(b.authors[i]));
+      }
+      flushOutput(false);
+    },
+    onWatermark(wm) {
+      const fired = operator.advance(wm);
+      progress.windowWatermark = operator.watermark();
+      flushOutput(true);
+      // Only a watermark crossing a slide boundary can complete a window; report those (and the end).
+      const slot = wm === MAX_WATERMARK ? MAX_WATERMARK : lastWindowStart(wm + 1, spec.slideMs);
+      if (fired.length > 0 || slot !== lastReportedSlot) {
+        lastReportedSlot = slot;
+        const msg: FiredMessage = { fired, watermark: wm };
+        ctx.jobMessage(msg);
+      }
+      if (wm === MAX_WATERMARK) {
+        ctx.log('debug', 'window stage reached the final watermark');
+        windowDone();
+      }
+    },
+  });
+
+  // Stage 2: de-duplication and local pre-aggregation, for the ids this worker owns.
+  const dedupe = new DedupeState(opts.dedupeHorizonMs);
+  let held = new Map<number, Map<string, Partial>>();
+  let heldCount = 0;
+  const lateSingles: { start: number; topic: string; partial: Partial }[] = [];
+  let stage2Watermark = Number.NEGATIVE_INFINITY;
+  const emptyPartials = (): PartialBatch => ({ starts: [], topics: [], counts: [], authors: [] });
+  let partialsOut = Array.from({ length: parallelism }, emptyPartials);
+
+  const route = (start: number, topic: string, p: Partial): void => {
+    const out = partialsOut[router.workerFor(topic)];
+    out.starts.push(start);
+    out.topics.push(topic);
+    out.counts.push(p.count);
+    out.authors.push(p.authors.toSerialized());
+  };
+  const flushPartials = (): void => {
+    for (const s of lateSingles) route(s.start, s.topic, s.partial);
+    lateSingles.length = 0;
+    for (const [start, topics] of held) for (const [topic, p] of topics) route(start, topic, p);
+    held = new Map();
+    heldCount = 0;
+    for (let to = 0; to < parallelism; to++) {
+      if (partialsOut[to].starts.length > 0) partials.send(to, partialsOut[to]);
+    }
+    partialsOut = Array.from({ length: parallelism }, emptyPartials);
+  };
+
+  const tweets = mesh.exchange<TweetBatch>(
+    'tweets',
+    {
+      onData(_from, b) {
+        for (let i = 0; i < b.ids.length; i++) {
+          const ts = b.timestamps[i];
+          if (dedupe.checkAndAdd(b.ids[i], ts)) {
+            progress.duplicates++;
+            continue;
+          }
+          const author = b.authors[i];
+          for (const start of assignWindows(ts, spec, opts.allowedLatenessMs, b.lateThresholds[i])) {
+            const fired = isWindowComplete(start, spec, stage2Watermark);
+            for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
+              const topic = b.topics[t];
+              if (fired) {
+                // A late record within allowed lateness: its own update downstream, not merged with others.
+                const hll = new HyperLogLog();
+                if (author !== '') hll.add(author);
+                lateSingles.push({ start, topic, partial: { count: 1, authors: hll } });
+                continue;
+              }
+              let topics = held.get(start);
+              if (topics === undefined) held.set(start, (topics = new Map()));
+              const p = topics.get(topic);
+              if (p === undefined) {
+                const hll = new HyperLogLog();
+                if (author !== '') hll.add(author);
+                topics.set(topic, { count: 1, authors: hll });
+                heldCount++;
+              } else {
+                p.count++;
+                if (author !== '') p.authors.add(author);
+              }
+            }
+          }
+        }
+        if (heldCount >= MAX_HELD_PARTIALS || lateSingles.length > 0) flushPartials();
+      },
+      onWatermark(wm, idle) {
+        stage2Watermark = wm;
+        flushPartials();
+        partials.broadcastWatermark(wm, idle);
+        dedupe.expire(wm);
+      },
+    },
+    runtime.maxInFlight,
+  );
+
+  // Stage 1: the local stage, driven by the source runner.
+  let emittedWatermark = Number.NEGATIVE_INFINITY;
+  const builders = Array.from({ length: parallelism }, () => new TweetBatchBuilder());
+
+  const onBatch = async (s: SplitState, batch: RecordBatch): Promise<void> => {
+    const source = s.split.id;
+    for (const o of batch.oversize) {
+      emitDead(
+        'oversize',
+        `record of ${o.bytes} bytes exceeds max-record-bytes ${runtime.maxRecordBytes}`,
+        source,
+        o.prefix,
+      );
+    }
+    progress.records += batch.lines.length + batch.oversize.length;
+    for (const line of batch.lines) {
+      const result = decodeLine(line, decodeOptions);
+      for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
+      for (const tweet of result.tweets) {
+        progress.tweets++;
+        const threshold = Math.max(s.watermark.current(), emittedWatermark);
+        s.watermark.observe(tweet.timestampMs);
+        // The latest window of a record has the latest deadline: late for it means late for all.
+        const latest = lastWindowStart(tweet.timestampMs, spec.slideMs);
+        if (latest + spec.sizeMs - 1 + opts.allowedLatenessMs <= threshold) {
+          progress.late++;
+          emitDead(
+            'late',
+            `event time ${isoTime(tweet.timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
+            source,
+            line,
+          );
+          continue;
+        }
+        builders[router.workerFor(tweet.id)].add(
+          tweet.id,
+          tweet.timestampMs,
+          tweet.authorId,
+          tweet.topics,
+          threshold,
+        );
+      }
+    }
+    flushOutput(false);
+    for (let to = 0; to < parallelism; to++) {
+      const b = builders[to];
+      if (b.length === 0) continue;
+      const wait = tweets.whenWritable(to);
+      if (wait) await wait;
+      tweets.send(to, b.build());
+      builders[to] = new TweetBatchBuilder();
+    }
+  };
+
+  const sourceDone = ctx.runSources({
+    onBatch,
+    onWatermark(wm, idle) {
+      emittedWatermark = Math.max(emittedWatermark, wm);
+      progress.sourceWatermark = wm;
+      tweets.broadcastWatermark(wm, idle);
+    },
+  });
+
+  await sourceDone;
+  ctx.log('debug', 'sources finished', { watermark: formatWatermark(emittedWatermark) });
+  await windowFinished;
+  flushOutput(true);
+  mesh.close();
+}

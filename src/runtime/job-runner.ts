@@ -1,0 +1,239 @@
+import * as path from 'node:path';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { ParsedUri, SinkWriter, SplitDescriptor } from '../connectors/contract';
+import { sinkConnector, sourceConnector } from '../connectors/registry';
+import type { Clock } from './clock';
+import { FloeError } from './errors';
+import type { RuntimeSettings, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
+import { formatWatermark } from './watermarks';
+
+/** The main-thread side of a job: what it does with its workers' job messages. */
+export interface JobMainSide {
+  onJobMessage(worker: number, payload: unknown): void;
+  /** Called once every worker has finished, before the sink closes. */
+  finish(): void;
+}
+
+export interface JobMainContext {
+  parallelism: number;
+  sink: SinkWriter;
+  log: Logger;
+}
+
+export interface RunJobParams {
+  job: string;
+  /** Plain data, posted to every worker. */
+  jobOptions: unknown;
+  createMain(ctx: JobMainContext): JobMainSide;
+  parallelism: number;
+  maxParallelism: number;
+  runtime: RuntimeSettings;
+  source: ParsedUri;
+  sink: ParsedUri;
+  log: Logger;
+  clock: Clock;
+  /** Stop cleanly on SIGINT/SIGTERM (a second signal exits at once). */
+  handleSignals: boolean;
+  /** Sees every progress report, e.g. for the terminal view. */
+  onProgress?(total: JobProgress): void;
+}
+
+export interface JobProgress extends WorkerProgress {
+  /** Watermark of the whole job: the minimum over workers' window stages. */
+  watermark: number;
+  outputRecords: Record<string, number>;
+}
+
+export interface JobResult {
+  progress: JobProgress;
+  stoppedBySignal: boolean;
+}
+
+function sumProgress(parts: WorkerProgress[], outputRecords: Record<string, number>): JobProgress {
+  const total: JobProgress = {
+    records: 0,
+    tweets: 0,
+    deadLetters: 0,
+    late: 0,
+    duplicates: 0,
+    sourceWatermark: Number.POSITIVE_INFINITY,
+    windowWatermark: Number.POSITIVE_INFINITY,
+    watermark: Number.POSITIVE_INFINITY,
+    outputRecords: { ...outputRecords },
+  };
+  for (const p of parts) {
+    total.records += p.records;
+    total.tweets += p.tweets;
+    total.deadLetters += p.deadLetters;
+    total.late += p.late;
+    total.duplicates += p.duplicates;
+    total.sourceWatermark = Math.min(total.sourceWatermark, p.sourceWatermark);
+    total.windowWatermark = Math.min(total.windowWatermark, p.windowWatermark);
+  }
+  total.watermark = total.windowWatermark;
+  return total;
+}
+
+/** Splits go round-robin, in planning order, so the assignment is the same on every run. */
+export function assignSplits(splits: SplitDescriptor[], parallelism: number): SplitDescriptor[][] {
+  const out: SplitDescriptor[][] = Array.from({ length: parallelism }, () => []);
+  splits.forEach((s, i) => out[i % parallelism].push(s));
+  return out;
+}
+
+/**
+ * Runs a job on `parallelism` worker slots, each a one-thread piscina pool
+ * (piscina has no key affinity; one pool per slot gives it). Workers talk to
+ * each other over a mesh of MessagePorts and to this thread over one control
+ * port each; output lines come here and go to the sink.
+ */
+export async function runJob(params: RunJobParams): Promise<JobResult> {
+  const { parallelism, log } = params;
+  const splits = await sourceConnector(params.source.scheme).planSplits(params.source, {
+    parallelism,
+    now: () => params.clock.now(),
+  });
+  const sink = await sinkConnector(params.sink.scheme).open(params.sink);
+  const main = params.createMain({ parallelism, sink, log });
+  const assignment = assignSplits(splits, parallelism);
+  log.info(
+    { source: params.source.raw, sink: sink.describe(), parallelism, splits: splits.length },
+    'job starting',
+  );
+  assignment.forEach((s, worker) => log.info({ worker, splits: s.map((x) => x.id) }, 'split assignment'));
+
+  const mesh: (MessagePort | null)[][] = Array.from({ length: parallelism }, () =>
+    new Array(parallelism).fill(null),
+  );
+  for (let i = 0; i < parallelism; i++) {
+    for (let j = i + 1; j < parallelism; j++) {
+      const { port1, port2 } = new MessageChannel();
+      mesh[i][j] = port1;
+      mesh[j][i] = port2;
+    }
+  }
+
+  const progress: WorkerProgress[] = [];
+  const outputRecords: Record<string, number> = {};
+  let failure: unknown = null;
+  let stoppedBySignal = false;
+  const controls: MessagePort[] = [];
+  const pools: Piscina[] = [];
+  const workerFile = path.join(__dirname, 'worker-entry.js');
+
+  const onMessage = (worker: number, msg: WorkerToMain): void => {
+    try {
+      switch (msg.t) {
+        case 'out':
+          sink.write(msg.kind, msg.lines);
+          outputRecords[msg.kind] = (outputRecords[msg.kind] ?? 0) + msg.records;
+          break;
+        case 'job':
+          main.onJobMessage(worker, msg.payload);
+          break;
+        case 'progress':
+          progress[worker] = msg.progress;
+          params.onProgress?.(sumProgress(progress.filter(Boolean), outputRecords));
+          break;
+        case 'log':
+          log[msg.level]({ worker, ...msg.fields }, msg.msg);
+          break;
+        case 'end':
+          ended[worker]();
+          break;
+      }
+    } catch (err) {
+      failure ??= err;
+      stopAll();
+    }
+  };
+  const stopAll = (): void => {
+    for (const c of controls) c.postMessage({ t: 'stop' });
+  };
+
+  const tasks: Promise<WorkerSummary>[] = [];
+  const controlsClosed: Promise<void>[] = [];
+  const ended: (() => void)[] = [];
+  for (let i = 0; i < parallelism; i++) {
+    const { port1, port2 } = new MessageChannel();
+    controls.push(port1);
+    port1.on('message', (msg: WorkerToMain) => onMessage(i, msg));
+    // A worker's last message is 'end'; the port keeps order, so all its output came before.
+    controlsClosed.push(new Promise((resolve) => (ended[i] = resolve)));
+    const pool = new Piscina({ filename: workerFile, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
+    pools.push(pool);
+    const start: WorkerStart = {
+      index: i,
+      parallelism,
+      maxParallelism: params.maxParallelism,
+      job: params.job,
+      jobOptions: params.jobOptions,
+      runtime: params.runtime,
+      splits: assignment[i],
+      control: port2,
+      peers: mesh[i],
+    };
+    const transferList = [port2, ...(mesh[i].filter(Boolean) as MessagePort[])];
+    tasks.push(
+      pool.run(start, { transferList: transferList as unknown as ArrayBuffer[] }).catch((err: unknown) => {
+        failure ??= err;
+        stopAll();
+        throw err;
+      }),
+    );
+  }
+
+  let signals = 0;
+  const onSignal = (signal: string): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting without flushing');
+      process.exit(130);
+    }
+    stoppedBySignal = true;
+    log.info({ signal }, 'stopping: flushing open windows and closing output (signal again to exit at once)');
+    stopAll();
+  };
+  if (params.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  try {
+    const results = await Promise.allSettled(tasks);
+    if (failure === null) await Promise.all(controlsClosed);
+    for (const r of results) if (r.status === 'fulfilled') progress[r.value.index] = r.value.progress;
+    if (failure === null) main.finish();
+  } finally {
+    if (params.handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    for (const c of controls) c.close();
+    await Promise.all(pools.map((p) => p.destroy()));
+    await sink.close();
+  }
+  if (failure !== null) {
+    throw failure instanceof FloeError
+      ? failure
+      : new FloeError('WORKER_FAILED', `a worker failed: ${(failure as Error)?.message ?? String(failure)}`, {
+          cause: failure,
+        });
+  }
+  const total = sumProgress(progress, outputRecords);
+  log.info(
+    {
+      records: total.records,
+      tweets: total.tweets,
+      deadLetters: total.deadLetters,
+      late: total.late,
+      duplicates: total.duplicates,
+      watermark: formatWatermark(total.watermark),
+      output: total.outputRecords,
+    },
+    'job finished',
+  );
+  return { progress: total, stoppedBySignal };
+}

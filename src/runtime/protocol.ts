@@ -1,0 +1,68 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { OutputKind, SplitDescriptor } from '../connectors/contract';
+
+/**
+ * The typed message protocol between the main thread (the job runner) and
+ * the worker slots, after piscina's typed tasks. Each slot is a one-thread
+ * piscina pool running one long task: start() below. Everything here must
+ * survive structured clone.
+ */
+
+/** The task a slot runs for the whole job. */
+export interface WorkerStart<JobOptions = unknown> {
+  index: number;
+  parallelism: number;
+  maxParallelism: number;
+  /** Job name, resolved by the worker through the job registry. */
+  job: string;
+  jobOptions: JobOptions;
+  /** Runtime settings every job shares. */
+  runtime: RuntimeSettings;
+  splits: SplitDescriptor[];
+  /** To and from the main thread. */
+  control: MessagePort;
+  /** peers[j] talks to worker j; null at our own index. */
+  peers: (MessagePort | null)[];
+}
+
+export interface RuntimeSettings {
+  outOfOrdernessMs: number;
+  idleTimeoutMs: number;
+  maxRecordBytes: number;
+  /** Records per source poll; also the exchange batch size. */
+  batchSize: number;
+  /** Batches a sender may have unacknowledged per receiver (backpressure). */
+  maxInFlight: number;
+  /** How often workers report progress, ms. */
+  progressIntervalMs: number;
+}
+
+export type WorkerToMain =
+  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
+  | { t: 'out'; kind: OutputKind; lines: string; records: number }
+  | { t: 'job'; payload: unknown }
+  | { t: 'progress'; progress: WorkerProgress }
+  /** Always the last message of a worker. */
+  | { t: 'end' };
+
+export interface WorkerProgress {
+  /** Records read from the sources (lines; a v2 page counts once). */
+  records: number;
+  /** Tweets decoded. */
+  tweets: number;
+  deadLetters: number;
+  late: number;
+  duplicates: number;
+  /** This worker's source watermark (min over its splits), ms or ±Infinity. */
+  sourceWatermark: number;
+  /** Watermark of this worker's window stage. */
+  windowWatermark: number;
+}
+
+export type MainToWorker = { t: 'stop' };
+
+/** What a slot's task resolves to. */
+export interface WorkerSummary {
+  index: number;
+  progress: WorkerProgress;
+}

@@ -1,0 +1,45 @@
+import { availableParallelism } from 'node:os';
+import { Schema } from './options';
+
+/** Options every job takes from `floe run`; defaults in one place. */
+export const runtimeSchema = {
+  parallelism: {
+    type: 'int',
+    default: availableParallelism(),
+    min: 1,
+    max: 256,
+    doc: 'worker threads (default: the number of cores)',
+  },
+  'max-parallelism': {
+    type: 'int',
+    default: 128,
+    min: 1,
+    max: 32768,
+    doc: 'key groups; fixed for the life of a job (state is kept per key group)',
+  },
+  'out-of-orderness': {
+    type: 'duration',
+    default: 5000,
+    min: 0,
+    doc: 'bounded out-of-orderness of each split, for its watermark',
+  },
+  'idle-timeout': {
+    type: 'duration',
+    default: 30_000,
+    min: 0,
+    doc: 'a split with no records for this long stops holding the watermark back; 0 = never',
+  },
+  'max-record-bytes': {
+    type: 'bytes',
+    default: 16 * 1024 * 1024,
+    min: 64,
+    doc: 'longer lines go to dead-letter as "oversize"',
+  },
+  'batch-size': {
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    doc: 'records per source poll and per exchange batch',
+  },
+} satisfies Schema;

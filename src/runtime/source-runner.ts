@@ -1,0 +1,117 @@
+import type { RecordBatch, SplitDescriptor, SplitReader } from '../connectors/contract';
+import type { Clock } from './clock';
+import { BoundedOutOfOrdernessWatermark, MAX_WATERMARK, WatermarkCombiner } from './watermarks';
+
+/** One split as the source stage tracks it. */
+export interface SplitState {
+  readonly split: SplitDescriptor;
+  readonly reader: SplitReader;
+  /** Bounded out-of-orderness watermark of this split alone. */
+  readonly watermark: BoundedOutOfOrdernessWatermark;
+  /** Processing time of the last batch, ms. */
+  lastRecordAt: number;
+  idle: boolean;
+  finished: boolean;
+}
+
+export interface SourceRunnerOptions {
+  outOfOrdernessMs: number;
+  /** A split with no records for this long stops holding the watermark back; 0 disables idleness. */
+  idleTimeoutMs: number;
+  batchSize: number;
+  clock: Clock;
+  /** Pause between rounds in which no split had data, ms. */
+  idlePollMs?: number;
+}
+
+export interface SourceRunnerHandlers {
+  /** A batch from one split. May await (backpressure). Observe timestamps on split.watermark. */
+  onBatch(split: SplitState, batch: RecordBatch): Promise<void> | void;
+  /** The worker's source watermark (min over active splits) or idleness changed. */
+  onWatermark(watermark: number, idle: boolean): void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The source stage of one worker: polls its splits round-robin, keeps a
+ * watermark per split and combines them (minimum over active splits; idle
+ * splits excluded; a finished split no longer counts). When every split has
+ * ended the watermark is +Infinity: the final watermark that fires every
+ * open window.
+ */
+export class SourceRunner {
+  readonly splits: SplitState[];
+  private readonly combiner = new WatermarkCombiner();
+  private stopping = false;
+
+  constructor(
+    readers: SplitReader[],
+    private readonly options: SourceRunnerOptions,
+  ) {
+    const now = options.clock.now();
+    this.splits = readers.map((reader) => ({
+      split: reader.split,
+      reader,
+      watermark: new BoundedOutOfOrdernessWatermark(options.outOfOrdernessMs),
+      lastRecordAt: now,
+      idle: false,
+      finished: false,
+    }));
+    for (const s of this.splits) this.combiner.addInput(s.split.id);
+  }
+
+  /** Ends every split at its next poll; unbounded sources end this way on shutdown. */
+  stop(): void {
+    this.stopping = true;
+    for (const s of this.splits) s.reader.stop();
+  }
+
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
+  watermark(): number {
+    return this.combiner.current();
+  }
+
+  isIdle(): boolean {
+    return this.combiner.isIdle();
+  }
+
+  async run(handlers: SourceRunnerHandlers): Promise<void> {
+    const { clock, batchSize, idleTimeoutMs } = this.options;
+    handlers.onWatermark(this.combiner.current(), this.combiner.isIdle());
+    let open = this.splits.filter((s) => !s.finished);
+    while (open.length > 0) {
+      let progressed = false;
+      let changed = false;
+      for (const s of open) {
+        const result = await s.reader.poll(batchSize);
+        const now = clock.now();
+        if (result === 'end') {
+          s.finished = true;
+          changed = this.combiner.update(s.split.id, MAX_WATERMARK, false) || changed;
+          await s.reader.close();
+        } else if (result === 'idle') {
+          if (!s.idle && idleTimeoutMs > 0 && now - s.lastRecordAt >= idleTimeoutMs) {
+            s.idle = true;
+            changed = this.combiner.setIdle(s.split.id, true) || changed;
+          }
+        } else {
+          progressed = true;
+          s.lastRecordAt = now;
+          await handlers.onBatch(s, result);
+          if (s.idle) s.idle = false;
+          changed = this.combiner.update(s.split.id, s.watermark.current(), false) || changed;
+        }
+      }
+      if (changed) handlers.onWatermark(this.combiner.current(), this.combiner.isIdle());
+      open = open.filter((s) => !s.finished);
+      // Yield to the event loop either way: exchange messages for this worker are waiting.
+      if (progressed) await new Promise<void>((r) => setImmediate(r));
+      else if (open.length > 0) await sleep(this.options.idlePollMs ?? 5);
+    }
+    if (this.splits.length === 0) handlers.onWatermark(MAX_WATERMARK, false);
+  }
+}

@@ -1,0 +1,62 @@
+import { sourceConnector } from '../connectors/registry';
+import { workerJobs } from '../jobs/worker-jobs';
+import { systemClock } from './clock';
+import type { MainToWorker, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
+import { SourceRunner } from './source-runner';
+import type { WorkerContext } from './worker-context';
+
+/**
+ * The piscina task each worker slot runs for the whole life of a job. It
+ * wires the job's worker side to its splits, its peers and the main thread.
+ */
+export default async function runWorkerTask(start: WorkerStart): Promise<WorkerSummary> {
+  const job = workerJobs[start.job];
+  if (job === undefined) throw new Error(`unknown job ${start.job}`);
+  const { control, runtime } = start;
+  const post = (msg: WorkerToMain): void => control.postMessage(msg);
+  const progress: WorkerProgress = {
+    records: 0,
+    tweets: 0,
+    deadLetters: 0,
+    late: 0,
+    duplicates: 0,
+    sourceWatermark: Number.NEGATIVE_INFINITY,
+    windowWatermark: Number.NEGATIVE_INFINITY,
+  };
+  const clock = systemClock;
+  const readers = start.splits.map((split) =>
+    sourceConnector(split.connector).createReader(split, {
+      maxRecordBytes: runtime.maxRecordBytes,
+      now: () => clock.now(),
+    }),
+  );
+  const runner = new SourceRunner(readers, {
+    outOfOrdernessMs: runtime.outOfOrdernessMs,
+    idleTimeoutMs: runtime.idleTimeoutMs,
+    batchSize: runtime.batchSize,
+    clock,
+  });
+  control.on('message', (msg: MainToWorker) => {
+    if (msg.t === 'stop') runner.stop();
+  });
+  const timer = setInterval(() => post({ t: 'progress', progress }), runtime.progressIntervalMs);
+
+  const ctx: WorkerContext<unknown> = {
+    start,
+    progress,
+    clock,
+    output: (kind, lines, records) => post({ t: 'out', kind, lines, records }),
+    jobMessage: (payload) => post({ t: 'job', payload }),
+    log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
+    runSources: (handlers) => runner.run(handlers),
+  };
+  try {
+    await job(ctx as WorkerContext<never>);
+  } finally {
+    clearInterval(timer);
+    post({ t: 'progress', progress });
+    post({ t: 'end' });
+    control.close();
+  }
+  return { index: start.index, progress };
+}
