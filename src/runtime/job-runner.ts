@@ -232,6 +232,8 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       duplicates: total.duplicates,
       watermark: formatWatermark(total.watermark),
       output: total.outputRecords,
+      // One process holds every worker thread, so this is the whole job's peak.
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     },
     'job finished',
   );
