@@ -43,9 +43,14 @@ export class LineSplitter {
           this.pending === null
             ? chunk.subarray(from, stop)
             : Buffer.concat([this.pending, chunk.subarray(from, stop)]);
-        this.skippedPrefix = head.subarray(0, PREFIX_BYTES).toString('utf8');
-        this.skipped = head.length;
         this.pending = null;
+        if (nl === -1) {
+          this.skippedPrefix = head.subarray(0, PREFIX_BYTES).toString('utf8');
+          this.skipped = head.length;
+          return;
+        }
+        out.oversize.push({ prefix: head.subarray(0, PREFIX_BYTES).toString('utf8'), bytes: head.length });
+        from = nl + 1;
         continue;
       }
       if (nl === -1) {

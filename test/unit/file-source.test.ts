@@ -1,0 +1,121 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parseUri, SplitReader } from '../../src/connectors/contract';
+import { fileSource } from '../../src/connectors/file/file-source';
+import { LineSplitter, SplitterOutput } from '../../src/connectors/file/line-splitter';
+
+const context = { maxRecordBytes: 1 << 20, now: () => 0 };
+
+async function readAll(reader: SplitReader, batch = 7): Promise<{ lines: string[]; oversize: number[] }> {
+  const lines: string[] = [];
+  const oversize: number[] = [];
+  for (;;) {
+    const r = await reader.poll(batch);
+    if (r === 'end') break;
+    if (r === 'idle') throw new Error('a file split is never idle');
+    lines.push(...r.lines);
+    oversize.push(...r.oversize.map((o) => o.bytes));
+  }
+  await reader.close();
+  return { lines, oversize };
+}
+
+function tempDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'floe-file-'));
+}
+
+describe('file source splits', () => {
+  const dir = tempDir();
+  // Lines of varied length, some multi-byte, so split points land everywhere.
+  const lines = Array.from(
+    { length: 2000 },
+    (_, i) => `{"n":${i},"t":"${'é'.repeat(i % 37)}${'x'.repeat((i * 7) % 91)}"}`,
+  );
+  const file = path.join(dir, 'lines.jsonl');
+  writeFileSync(file, lines.join('\n') + '\n');
+
+  it.each(['1KB', '1537', '4KB', '64KB', '8MB'])(
+    'every line is read exactly once with split-size %s',
+    async (size) => {
+      const splits = await fileSource.planSplits(parseUri(`file:${file}?split-size=${size}`), {
+        parallelism: 2,
+        now: () => 0,
+      });
+      const got: string[] = [];
+      for (const s of splits) got.push(...(await readAll(fileSource.createReader(s, context))).lines);
+      expect(got).toEqual(lines);
+    },
+  );
+
+  it('split ids are stable and distinct', async () => {
+    const a = await fileSource.planSplits(parseUri(`file:${file}?split-size=4KB`), {
+      parallelism: 2,
+      now: () => 0,
+    });
+    const b = await fileSource.planSplits(parseUri(`file:${file}?split-size=4KB`), {
+      parallelism: 4,
+      now: () => 0,
+    });
+    expect(a.map((s) => s.id)).toEqual(b.map((s) => s.id));
+    expect(new Set(a.map((s) => s.id)).size).toBe(a.length);
+  });
+
+  it('reads a file without a final newline, CRLF lines and blank lines', async () => {
+    const f = path.join(tempDir(), 'crlf.jsonl');
+    writeFileSync(f, 'a\r\n\r\nb\n\nc');
+    const [split] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
+    expect((await readAll(fileSource.createReader(split, context))).lines).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reads gzip files as one split', async () => {
+    const d = tempDir();
+    writeFileSync(path.join(d, 'a.jsonl.gz'), gzipSync(lines.join('\n') + '\n'));
+    writeFileSync(path.join(d, 'b.jsonl'), 'tail\n');
+    writeFileSync(path.join(d, 'ignored.csv'), 'x\n');
+    const splits = await fileSource.planSplits(parseUri(`file:${d}`), { parallelism: 2, now: () => 0 });
+    expect(splits.map((s) => s.id)).toEqual(['file:a.jsonl.gz', 'file:b.jsonl@0']);
+    const got: string[] = [];
+    for (const s of splits) got.push(...(await readAll(fileSource.createReader(s, context), 333)).lines);
+    expect(got).toEqual([...lines, 'tail']);
+  });
+
+  it('reports oversize lines without buffering them and keeps reading', async () => {
+    const f = path.join(tempDir(), 'big.jsonl');
+    writeFileSync(f, `small1\n${'y'.repeat(5000)}\nsmall2\n`);
+    const [split] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
+    const r = await readAll(fileSource.createReader(split, { ...context, maxRecordBytes: 100 }));
+    expect(r.lines).toEqual(['small1', 'small2']);
+    expect(r.oversize).toEqual([5000]);
+  });
+
+  it('fails clearly on a missing path and on unknown options', async () => {
+    await expect(
+      fileSource.planSplits(parseUri('file:/no/such/file'), { parallelism: 1, now: () => 0 }),
+    ).rejects.toThrow(/cannot read \/no\/such\/file/);
+    await expect(
+      fileSource.planSplits(parseUri(`file:${file}?splitsize=1`), { parallelism: 1, now: () => 0 }),
+    ).rejects.toThrow(/option file\.splitsize: unknown option/);
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins lines across chunks, byte by byte', () => {
+    const text = Buffer.from('héllo\nwörld\n東京\n');
+    const s = new LineSplitter(1000);
+    const out: SplitterOutput = { lines: [], oversize: [] };
+    for (let i = 0; i < text.length; i++) s.push(text.subarray(i, i + 1), out);
+    s.finish(out);
+    expect(out.lines).toEqual(['héllo', 'wörld', '東京']);
+  });
+
+  it('keeps a prefix of an oversize line that spans chunks', () => {
+    const s = new LineSplitter(10);
+    const out: SplitterOutput = { lines: [], oversize: [] };
+    s.push(Buffer.from('0123456789abc'), out);
+    s.push(Buffer.from('def\nok\n'), out);
+    expect(out.lines).toEqual(['ok']);
+    expect(out.oversize).toEqual([{ prefix: '0123456789abc', bytes: 16 }]);
+  });
+});
