@@ -71,7 +71,8 @@ export class WatermarkCombiner {
   }
 
   current(): number {
-    return this.output;
+    // No inputs: nothing can come, as if every input had finished.
+    return this.inputs.size === 0 ? MAX_WATERMARK : this.output;
   }
 
   isIdle(): boolean {
@@ -80,13 +81,16 @@ export class WatermarkCombiner {
 
   private recompute(): boolean {
     let min = MAX_WATERMARK;
-    let active = 0;
+    let idleOpen = 0;
     for (const input of this.inputs.values()) {
-      if (input.idle && input.watermark !== MAX_WATERMARK) continue;
-      active++;
+      if (input.idle && input.watermark !== MAX_WATERMARK) {
+        idleOpen++;
+        continue;
+      }
       if (input.watermark < min) min = input.watermark;
     }
-    const idle = active === 0 && this.inputs.size > 0;
+    // Idle when inputs remain open and all of them are idle (the rest, if any, finished).
+    const idle = idleOpen > 0 && min === MAX_WATERMARK;
     const before = this.output;
     const beforeIdle = this.outputIdle;
     if (!idle && min > this.output) this.output = min;

@@ -118,6 +118,7 @@ function refTweet(t: Obj): RefTweet | RefReason {
   let author: string | undefined;
   if (isObj(t.user)) {
     if (isDigitString(t.user.id_str)) author = t.user.id_str;
+    else if (typeof t.user.id === 'number' && Number.isSafeInteger(t.user.id)) author = String(t.user.id);
   } else if (isDigitString(t.author_id)) {
     author = t.author_id;
   } else if (isObj(t.author) && isDigitString(t.author.id)) {

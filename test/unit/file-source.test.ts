@@ -49,6 +49,20 @@ describe('file source splits', () => {
     },
   );
 
+  it('a line longer than several splits is read once, by the split it starts in', async () => {
+    const f = path.join(tempDir(), 'long.jsonl');
+    const long = ['short-a', 'L'.repeat(10_000), 'short-b', 'short-c'];
+    writeFileSync(f, long.join('\n') + '\n');
+    const splits = await fileSource.planSplits(parseUri(`file:${f}?split-size=1KB`), {
+      parallelism: 1,
+      now: () => 0,
+    });
+    expect(splits.length).toBeGreaterThan(5);
+    const got: string[] = [];
+    for (const s of splits) got.push(...(await readAll(fileSource.createReader(s, context))).lines);
+    expect(got).toEqual(long);
+  });
+
   it('split ids are stable and distinct', async () => {
     const a = await fileSource.planSplits(parseUri(`file:${file}?split-size=4KB`), {
       parallelism: 2,
@@ -67,6 +81,27 @@ describe('file source splits', () => {
     writeFileSync(f, 'a\r\n\r\nb\n\nc');
     const [split] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
     expect((await readAll(fileSource.createReader(split, context))).lines).toEqual(['a', 'b', 'c']);
+  });
+
+  it('bounds every batch by maxRecords and reports the offset of the next unread line', async () => {
+    const f = path.join(tempDir(), 'twelve.jsonl');
+    const twelve = Array.from({ length: 12 }, (_, i) => `line-${i}`);
+    writeFileSync(f, twelve.join('\n') + '\n');
+    const [split] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
+    const reader = fileSource.createReader(split, context);
+    const first = await reader.poll(5);
+    expect(first !== 'end' && first !== 'idle' && first.lines).toEqual(twelve.slice(0, 5));
+    expect(reader.position()).toEqual({ offset: twelve.slice(0, 5).join('\n').length + 1 });
+    const second = await reader.poll(1);
+    expect(second !== 'end' && second !== 'idle' && second.lines).toEqual(['line-5']);
+    expect((await readAll(reader)).lines).toEqual(twelve.slice(6));
+  });
+
+  it('drops a byte order mark and skips whitespace-only lines', async () => {
+    const f = path.join(tempDir(), 'bom.jsonl');
+    writeFileSync(f, '\uFEFF{"a":1}\n   \n\t\n{"b":2}\n');
+    const [split] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
+    expect((await readAll(fileSource.createReader(split, context))).lines).toEqual(['{"a":1}', '{"b":2}']);
   });
 
   it('reads gzip files as one split', async () => {

@@ -44,9 +44,11 @@ async function listInputFiles(target: string): Promise<string[]> {
  */
 class RangeReader implements SplitReader {
   private fd: fsp.FileHandle | null = null;
+  /** File offset of the byte after the held chunk. */
   private pos: number;
-  /** Offset of the first byte not yet handed out as part of a complete line. */
-  private lineStart: number;
+  /** The unconsumed part of the last read, kept for the next poll. */
+  private held: Buffer | null = null;
+  private eof = false;
   private done = false;
   private readonly splitter: LineSplitter;
   private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
@@ -57,8 +59,7 @@ class RangeReader implements SplitReader {
     context: SplitReaderContext,
   ) {
     this.pos = cfg.start;
-    this.lineStart = cfg.start;
-    this.splitter = new LineSplitter(context.maxRecordBytes);
+    this.splitter = new LineSplitter(context.maxRecordBytes, cfg.start === 0);
   }
 
   private async open(): Promise<fsp.FileHandle> {
@@ -75,51 +76,63 @@ class RangeReader implements SplitReader {
         const nl = this.buffer.subarray(0, bytesRead).indexOf(10);
         if (nl !== -1) {
           this.pos = at + nl + 1;
+          // Our first whole line starts at or past our end (one line spans the split): nothing is ours.
+          if (this.pos >= this.cfg.end) this.done = true;
           break;
         }
         at += bytesRead;
       }
-      this.lineStart = this.pos;
     }
     return fd;
+  }
+
+  /** Offset of the first byte not yet handed out as part of a complete line. */
+  private lineStart(): number {
+    return this.pos - (this.held?.length ?? 0) - this.splitter.pendingBytes();
+  }
+
+  /** Reads the next chunk, cut after the first newline at or beyond our end so the next split keeps its lines. */
+  private async readChunk(fd: fsp.FileHandle): Promise<Buffer | null> {
+    if (this.eof) return null;
+    const { bytesRead } = await fd.read(this.buffer, 0, READ_CHUNK, this.pos);
+    if (bytesRead === 0) {
+      this.eof = true;
+      return null;
+    }
+    let chunk = this.buffer.subarray(0, bytesRead);
+    const endRel = this.cfg.end - this.pos;
+    if (endRel <= bytesRead) {
+      const nl = chunk.indexOf(10, Math.max(0, endRel - 1));
+      if (nl !== -1) {
+        chunk = chunk.subarray(0, nl + 1);
+        this.eof = true;
+      }
+    }
+    this.pos += chunk.length;
+    return chunk;
   }
 
   async poll(maxRecords: number): Promise<PollResult> {
     if (this.done) return 'end';
     if (this.fd === null) this.fd = await this.open();
-    if (this.done || this.lineStart >= this.cfg.end) {
-      this.done = true;
-      return 'end';
-    }
     const out: SplitterOutput = { lines: [], oversize: [] };
-    while (out.lines.length + out.oversize.length < maxRecords && this.lineStart < this.cfg.end) {
-      // Never read far past our end: at most the chunk that finishes the last line.
-      const { bytesRead } = await this.fd.read(this.buffer, 0, READ_CHUNK, this.pos);
-      if (bytesRead === 0) {
+    while (!this.done && out.lines.length + out.oversize.length < maxRecords) {
+      const chunk = this.held ?? (await this.readChunk(this.fd));
+      this.held = null;
+      if (chunk === null) {
         this.splitter.finish(out);
         this.done = true;
         break;
       }
-      let chunk = this.buffer.subarray(0, bytesRead);
-      // Cut the chunk after the first newline at or beyond our end, so the next split's lines stay its own.
-      const endRel = this.cfg.end - this.pos;
-      if (endRel <= bytesRead) {
-        const nl = chunk.indexOf(10, Math.max(0, endRel - 1));
-        if (nl !== -1) {
-          chunk = chunk.subarray(0, nl + 1);
-          this.done = true;
-        }
-      }
-      this.splitter.push(chunk, out);
-      this.pos += chunk.length;
-      this.lineStart = this.pos - this.splitter.pendingBytes();
-      if (this.done) break;
+      const used = this.splitter.push(chunk, out, maxRecords);
+      if (used < chunk.length) this.held = chunk.subarray(used);
     }
+    if (out.lines.length === 0 && out.oversize.length === 0 && this.done) return 'end';
     return out;
   }
 
   position(): unknown {
-    return { offset: this.lineStart };
+    return { offset: this.lineStart() };
   }
 
   stop(): void {
@@ -135,11 +148,10 @@ class RangeReader implements SplitReader {
 /** A whole gzip file, streamed; gzip cannot be entered mid-way, so it is one split. */
 class GzipReader implements SplitReader {
   private iterator: AsyncIterator<Buffer> | null = null;
+  private held: Buffer | null = null;
   private done = false;
-  private linesRead = 0;
+  private recordsRead = 0;
   private readonly splitter: LineSplitter;
-  private carry: string[] = [];
-  private carryOversize: { prefix: string; bytes: number }[] = [];
 
   constructor(
     readonly split: SplitDescriptor,
@@ -150,36 +162,39 @@ class GzipReader implements SplitReader {
   }
 
   async poll(maxRecords: number): Promise<PollResult> {
-    if (this.done && this.carry.length === 0 && this.carryOversize.length === 0) return 'end';
+    if (this.done) return 'end';
     if (this.iterator === null) {
       const stream = createReadStream(this.cfg.path, { highWaterMark: READ_CHUNK }).pipe(createGunzip());
       this.iterator = stream[Symbol.asyncIterator]();
     }
-    const out: SplitterOutput = { lines: this.carry, oversize: this.carryOversize };
+    const out: SplitterOutput = { lines: [], oversize: [] };
     while (!this.done && out.lines.length + out.oversize.length < maxRecords) {
-      const next = await this.iterator.next();
-      if (next.done) {
-        this.splitter.finish(out);
-        this.done = true;
-      } else {
-        this.splitter.push(next.value, out);
+      let chunk = this.held;
+      this.held = null;
+      if (chunk === null) {
+        const next = await this.iterator.next();
+        if (next.done) {
+          this.splitter.finish(out);
+          this.done = true;
+          break;
+        }
+        chunk = next.value;
       }
+      const used = this.splitter.push(chunk, out, maxRecords);
+      if (used < chunk.length) this.held = chunk.subarray(used);
     }
-    // Hand out at most maxRecords; keep the rest for the next poll.
-    this.carry = out.lines.splice(maxRecords);
-    this.carryOversize = out.oversize.splice(Math.max(0, maxRecords - out.lines.length));
-    this.linesRead += out.lines.length + out.oversize.length;
+    this.recordsRead += out.lines.length + out.oversize.length;
+    if (out.lines.length === 0 && out.oversize.length === 0 && this.done) return 'end';
     return out;
   }
 
+  /** Records handed out so far: a restore re-reads the stream and skips them. */
   position(): unknown {
-    return { line: this.linesRead };
+    return { records: this.recordsRead };
   }
 
   stop(): void {
     this.done = true;
-    this.carry = [];
-    this.carryOversize = [];
   }
 
   async close(): Promise<void> {

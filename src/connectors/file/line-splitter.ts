@@ -2,6 +2,8 @@
  * Cuts a byte stream into lines. A line longer than maxRecordBytes is not
  * buffered whole: its first bytes are kept for the dead-letter report and the
  * rest is skipped up to the next newline, so one bad line cannot exhaust memory.
+ * Blank lines (only whitespace) are skipped; a UTF-8 byte order mark before
+ * the first line is dropped.
  */
 export interface SplitterOutput {
   lines: string[];
@@ -10,30 +12,56 @@ export interface SplitterOutput {
 
 const PREFIX_BYTES = 1024;
 
+function isBlank(line: string): boolean {
+  return line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0);
+}
+
 export class LineSplitter {
   private pending: Buffer | null = null;
   /** Bytes of the current over-long line seen so far; -1 when not skipping. */
   private skipped = -1;
   private skippedPrefix = '';
+  private atStart: boolean;
 
-  constructor(private readonly maxRecordBytes: number) {}
+  /** `atStreamStart`: the first byte pushed is the first of a file (a BOM may follow). */
+  constructor(
+    private readonly maxRecordBytes: number,
+    atStreamStart = true,
+  ) {
+    this.atStart = atStreamStart;
+  }
 
   /** Bytes consumed from the input that belong to the unfinished last line. */
   pendingBytes(): number {
     return this.pending === null ? 0 : this.pending.length;
   }
 
-  push(chunk: Buffer, out: SplitterOutput): void {
+  private emit(line: string, out: SplitterOutput): void {
+    if (this.atStart) {
+      this.atStart = false;
+      if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    }
+    if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (!isBlank(line)) out.lines.push(line);
+  }
+
+  /**
+   * Takes lines from `chunk` until `out` holds `limit` records; returns how
+   * many bytes of the chunk it consumed (all of them unless the limit was hit).
+   * The caller passes the rest again later.
+   */
+  push(chunk: Buffer, out: SplitterOutput, limit = Number.POSITIVE_INFINITY): number {
     let from = 0;
-    while (from < chunk.length) {
+    while (from < chunk.length && out.lines.length + out.oversize.length < limit) {
       const nl = chunk.indexOf(10, from);
       const stop = nl === -1 ? chunk.length : nl;
       if (this.skipped >= 0) {
         this.skipped += stop - from;
-        if (nl === -1) return;
+        if (nl === -1) return chunk.length;
         out.oversize.push({ prefix: this.skippedPrefix, bytes: this.skipped });
         this.skipped = -1;
         this.skippedPrefix = '';
+        this.atStart = false;
         from = nl + 1;
         continue;
       }
@@ -44,31 +72,31 @@ export class LineSplitter {
             ? chunk.subarray(from, stop)
             : Buffer.concat([this.pending, chunk.subarray(from, stop)]);
         this.pending = null;
+        const prefix = head.subarray(0, PREFIX_BYTES).toString('utf8');
         if (nl === -1) {
-          this.skippedPrefix = head.subarray(0, PREFIX_BYTES).toString('utf8');
+          this.skippedPrefix = prefix;
           this.skipped = head.length;
-          return;
+          return chunk.length;
         }
-        out.oversize.push({ prefix: head.subarray(0, PREFIX_BYTES).toString('utf8'), bytes: head.length });
+        out.oversize.push({ prefix, bytes: head.length });
+        this.atStart = false;
         from = nl + 1;
         continue;
       }
       if (nl === -1) {
         const rest = chunk.subarray(from);
         this.pending = this.pending === null ? Buffer.from(rest) : Buffer.concat([this.pending, rest]);
-        return;
+        return chunk.length;
       }
-      let line: string;
       if (this.pending === null) {
-        line = chunk.toString('utf8', from, stop);
+        this.emit(chunk.toString('utf8', from, stop), out);
       } else {
-        line = Buffer.concat([this.pending, chunk.subarray(from, stop)]).toString('utf8');
+        this.emit(Buffer.concat([this.pending, chunk.subarray(from, stop)]).toString('utf8'), out);
         this.pending = null;
       }
-      if (line.length > 0 && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      if (line.length > 0) out.lines.push(line);
       from = nl + 1;
     }
+    return from;
   }
 
   /** End of input: an unterminated last line still counts. */
@@ -77,8 +105,7 @@ export class LineSplitter {
       out.oversize.push({ prefix: this.skippedPrefix, bytes: this.skipped });
       this.skipped = -1;
     } else if (this.pending !== null) {
-      const line = this.pending.toString('utf8').replace(/\r$/, '');
-      if (line.length > 0) out.lines.push(line);
+      this.emit(this.pending.toString('utf8'), out);
     }
     this.pending = null;
   }

@@ -63,12 +63,19 @@ export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function deadLetter(reason: string, detail: string, source: string, raw: string): DeadLetterRecord {
+/** `rawLength`: the record's full length when `raw` is already only a prefix of it. */
+export function deadLetter(
+  reason: string,
+  detail: string,
+  source: string,
+  raw: string,
+  rawLength = raw.length,
+): DeadLetterRecord {
   return {
     reason,
     detail,
     source,
     raw: raw.length > RAW_LIMIT ? raw.slice(0, RAW_LIMIT) : raw,
-    raw_length: raw.length,
+    raw_length: rawLength,
   };
 }

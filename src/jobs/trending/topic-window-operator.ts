@@ -1,6 +1,6 @@
 import { HyperLogLog } from '../../state/hyperloglog';
 import { isWindowComplete, isWindowExpired, WindowSpec } from '../../runtime/windows';
-import { MAX_GAP_WINDOWS, TopicHistory, trendScore, updateHistory } from './trend-score';
+import { decayHistory, MAX_GAP_WINDOWS, TopicHistory, trendScore, updateHistory } from './trend-score';
 
 /** A topic's candidacy for a window's top K. */
 export interface TrendCandidate {
@@ -90,7 +90,8 @@ export class TopicWindowOperator {
     }
     let w = this.windows.get(start);
     if (w === undefined) {
-      w = { fired: false, topics: new Map() };
+      // A window complete before its first partial got here fired (empty) already: this is a late update.
+      w = { fired: isWindowComplete(start, spec, this.wm), topics: new Map() };
       this.windows.set(start, w);
     }
     const agg = w.topics.get(topic);
@@ -136,6 +137,8 @@ export class TopicWindowOperator {
       const distinctAuthors = agg.authors.estimate();
       this.emitCount({ start, end, topic, count: agg.count, distinctAuthors });
       const prior = this.history.get(topic);
+      // Score against the windows the topic was absent from too.
+      if (prior !== undefined) decayHistory(prior, start, spec.slideMs, trendAlpha);
       if (agg.count >= minCount) {
         const score = Math.round(trendScore(agg.count, prior) * 1e4) / 1e4;
         candidates.push({ topic, count: agg.count, distinctAuthors, score });

@@ -32,6 +32,27 @@ function fold(h: TopicHistory, x: number, alpha: number): void {
 }
 
 /**
+ * Folds a zero for every window of the topic's absence between the last window
+ * folded in and `windowStart` (exclusive), so a window is scored against them.
+ */
+export function decayHistory(
+  history: TopicHistory,
+  windowStart: number,
+  slideMs: number,
+  alpha: number,
+): void {
+  const gap = Math.round((windowStart - history.lastWindowStart) / slideMs) - 1;
+  if (gap <= 0) return;
+  if (gap >= MAX_GAP_WINDOWS) {
+    history.mean = 0;
+    history.variance = 0;
+  } else {
+    for (let i = 0; i < gap; i++) fold(history, 0, alpha);
+  }
+  history.lastWindowStart = windowStart - slideMs;
+}
+
+/**
  * Folds this window's count into the history (creating it when absent),
  * first folding a zero for every window of the topic's absence since the last.
  */
@@ -47,13 +68,7 @@ export function updateHistory(
     fold(h, count, alpha);
     return h;
   }
-  const gap = Math.round((windowStart - history.lastWindowStart) / slideMs) - 1;
-  if (gap >= MAX_GAP_WINDOWS) {
-    history.mean = 0;
-    history.variance = 0;
-  } else {
-    for (let i = 0; i < gap; i++) fold(history, 0, alpha);
-  }
+  decayHistory(history, windowStart, slideMs, alpha);
   fold(history, count, alpha);
   history.lastWindowStart = windowStart;
   return history;

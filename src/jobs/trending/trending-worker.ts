@@ -50,6 +50,10 @@ class TweetBatchBuilder {
   }
 }
 
+function topicsOf(b: TweetBatch, i: number): string[] {
+  return b.topics.slice(b.topicOffsets[i], b.topicOffsets[i + 1]);
+}
+
 interface Partial {
   count: number;
   authors: HyperLogLog;
@@ -90,8 +94,14 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
       deadRecords = 0;
     }
   };
-  const emitDead = (reason: string, detail: string, source: string, raw: string): void => {
-    deadOut += stringifyDeadLetter(deadLetter(reason, detail, source, raw)) + '\n';
+  const emitDead = (
+    reason: string,
+    detail: string,
+    source: string,
+    raw: string,
+    rawLength?: number,
+  ): void => {
+    deadOut += stringifyDeadLetter(deadLetter(reason, detail, source, raw, rawLength)) + '\n';
     deadRecords++;
     progress.deadLetters++;
   };
@@ -195,7 +205,31 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
             continue;
           }
           const author = b.authors[i];
-          for (const start of assignWindows(ts, spec, opts.allowedLatenessMs, b.lateThresholds[i])) {
+          // Normally the threshold from the local stage is at least our watermark. Not so for a
+          // split that was idle (and so excluded) while others moved on: judge by both.
+          const windows = assignWindows(
+            ts,
+            spec,
+            opts.allowedLatenessMs,
+            Math.max(b.lateThresholds[i], stage2Watermark),
+          );
+          if (windows.length === 0) {
+            progress.late++;
+            const raw = JSON.stringify({
+              id: b.ids[i],
+              created_at: isoTime(ts),
+              author_id: author,
+              topics: topicsOf(b, i),
+            });
+            emitDead(
+              'late',
+              `event time ${isoTime(ts)} arrived after an idle period, behind the watermark ${formatWatermark(stage2Watermark)} by more than the allowed lateness`,
+              'dedupe-stage',
+              raw,
+            );
+            continue;
+          }
+          for (const start of windows) {
             const fired = isWindowComplete(start, spec, stage2Watermark);
             for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
               const topic = b.topics[t];
@@ -245,6 +279,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         `record of ${o.bytes} bytes exceeds max-record-bytes ${runtime.maxRecordBytes}`,
         source,
         o.prefix,
+        o.bytes,
       );
     }
     progress.records += batch.lines.length + batch.oversize.length;
