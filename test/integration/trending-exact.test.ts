@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { RefCount, RefWindowSpec, referenceTrending } from '../support/reference-trending';
+import { toV1Line, v2TweetsOfLine } from '../support/v2-to-v1';
 import { CountsRow, FloeOutput, FloeRun, readOutput, runFloe, TrendsRow } from '../support/run-floe';
 
 const REAL_DATA = path.resolve(__dirname, '../../../shared/data/twitter-v2');
@@ -138,6 +139,35 @@ describe('trending job: exact counts against the reference', () => {
     ]);
     if (gen.code !== 0) throw new Error(`floe generate failed: ${gen.stderr}`);
     generated = lines(readFileSync(file, 'utf8'));
+  });
+
+  test('real tweets in API v1.1 shape: counts equal the reference at parallelism 1 and 2', async () => {
+    const v1: string[] = [];
+    for (const name of readdirSync(REAL_DATA)
+      .filter((n) => n.endsWith('.jsonl'))
+      .sort()) {
+      for (const l of lines(readFileSync(path.join(REAL_DATA, name), 'utf8')))
+        v1.push(...v2TweetsOfLine(l).map(toV1Line));
+    }
+    expect(v1.length).toBeGreaterThan(800);
+    const file = path.join(tmp, 'real-v1.jsonl');
+    writeFileSync(file, v1.join('\n') + '\n');
+    const ref = referenceTrending(v1, { sizeMs: 60 * MINUTE });
+    expect(ref.failures).toEqual([]);
+    const expected = refRows(ref.counts);
+    expect(expected.length).toBeGreaterThan(100);
+    for (const p of [1, 2]) {
+      const { out } = await runTrending(`v1-p${p}`, `file:${file}?split-size=16KB`, [
+        '--window',
+        '60m',
+        '--out-of-orderness',
+        '5000d',
+        '--parallelism',
+        String(p),
+      ]);
+      expect(floeRows(out.counts)).toEqual(expected);
+      expect(out.deadLetters).toEqual([]);
+    }
   });
 
   test('real and generated tweets: counts equal the reference at parallelism 1, 2 and 4', async () => {
