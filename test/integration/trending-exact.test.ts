@@ -14,7 +14,7 @@ import { RefCount, RefWindowSpec, referenceTrending } from '../support/reference
 import { toV1Line, v2TweetsOfLine } from '../support/v2-to-v1';
 import { CountsRow, FloeOutput, FloeRun, readOutput, runFloe, TrendsRow } from '../support/run-floe';
 
-const REAL_DATA = path.resolve(__dirname, '../../../shared/data/twitter-v2');
+const REAL_DATA = path.resolve(__dirname, '../fixtures/twitter-v2');
 
 const MINUTE = 60_000;
 

@@ -1,6 +1,6 @@
 /**
  * Real API v2 tweets re-shaped as API v1.1 tweets, so v1.1 decoding is tested
- * on real content (shared/data has v2 samples only): same id, author, text and
+ * on real content (the fixtures have v2 samples only): same id, author, text and
  * hashtags; created_at in v1.1's "Sun Dec 14 23:12:32 +0000 2014" form.
  */
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

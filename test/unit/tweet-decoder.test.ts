@@ -4,7 +4,7 @@ import * as path from 'path';
 import { decodeLine, decodeValue, tweetTimeFromId } from '../../src/jobs/trending/tweet-decoder';
 import type { DecodeResult, Tweet } from '../../src/jobs/trending/tweet';
 
-const DATA_DIR = path.resolve(__dirname, '../../../shared/data/twitter-v2');
+const DATA_DIR = path.resolve(__dirname, '../fixtures/twitter-v2');
 
 const WITH_CASHTAGS = { cashtags: true };
 const NO_CASHTAGS = { cashtags: false };
@@ -452,7 +452,7 @@ describe('decodeLine: bad records', () => {
 });
 
 // ---------------------------------------------------------------------------
-// The real samples in /work/shared/data/twitter-v2
+// The real samples in test/fixtures/twitter-v2
 
 interface RawTweet {
   id: string;
