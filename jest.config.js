@@ -4,7 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // Transpile only: `tsc --noEmit` in `npm test` does the type checking.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   // Integration tests spawn the built CLI and worker threads; give them room on 2 cores.
   testTimeout: 120000,
   maxWorkers: 2,

@@ -1,12 +1,12 @@
 import type { RecordBatch } from '../../connectors/contract';
 import { PeerMesh } from '../../runtime/exchange';
 import { KeyGroupRouter } from '../../runtime/key-groups';
-import { assignWindows, lastWindowStart, isWindowComplete, WindowSpec } from '../../runtime/windows';
+import { lastWindowStart, WindowSpec } from '../../runtime/windows';
 import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
 import type { SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
 import { HyperLogLog } from '../../state/hyperloglog';
-import { DedupeState } from './dedupe';
+import { DedupePreAggregator } from './dedupe-pre-aggregator';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
 import { TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
@@ -48,15 +48,6 @@ class TweetBatchBuilder {
       lateThresholds: Float64Array.from(this.lateThresholds),
     };
   }
-}
-
-function topicsOf(b: TweetBatch, i: number): string[] {
-  return b.topics.slice(b.topicOffsets[i], b.topicOffsets[i + 1]);
-}
-
-interface Partial {
-  count: number;
-  authors: HyperLogLog;
 }
 
 /**
@@ -167,101 +158,58 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   });
 
   // Stage 2: de-duplication and local pre-aggregation, for the ids this worker owns.
-  const dedupe = new DedupeState(opts.dedupeHorizonMs);
-  let held = new Map<number, Map<string, Partial>>();
-  let heldCount = 0;
-  const lateSingles: { start: number; topic: string; partial: Partial }[] = [];
-  let stage2Watermark = Number.NEGATIVE_INFINITY;
-  const emptyPartials = (): PartialBatch => ({ starts: [], topics: [], counts: [], authors: [] });
-  let partialsOut = Array.from({ length: parallelism }, emptyPartials);
-
-  const route = (start: number, topic: string, p: Partial): void => {
-    const out = partialsOut[router.workerFor(topic)];
-    out.starts.push(start);
-    out.topics.push(topic);
-    out.counts.push(p.count);
-    out.authors.push(p.authors.toSerialized());
-  };
+  const stage2 = new DedupePreAggregator({
+    spec,
+    allowedLatenessMs: opts.allowedLatenessMs,
+    dedupeHorizonMs: opts.dedupeHorizonMs,
+    maxHeld: MAX_HELD_PARTIALS,
+  });
   const flushPartials = (): void => {
-    for (const s of lateSingles) route(s.start, s.topic, s.partial);
-    lateSingles.length = 0;
-    for (const [start, topics] of held) for (const [topic, p] of topics) route(start, topic, p);
-    held = new Map();
-    heldCount = 0;
-    for (let to = 0; to < parallelism; to++) {
-      if (partialsOut[to].starts.length > 0) partials.send(to, partialsOut[to]);
+    const out = Array.from({ length: parallelism }, (): PartialBatch => ({
+      starts: [],
+      topics: [],
+      counts: [],
+      authors: [],
+    }));
+    for (const p of stage2.flush()) {
+      const batch = out[router.workerFor(p.topic)];
+      batch.starts.push(p.start);
+      batch.topics.push(p.topic);
+      batch.counts.push(p.count);
+      batch.authors.push(p.authors.toSerialized());
     }
-    partialsOut = Array.from({ length: parallelism }, emptyPartials);
+    out.forEach((batch, to) => {
+      if (batch.starts.length > 0) partials.send(to, batch);
+    });
   };
 
   const tweets = mesh.exchange<TweetBatch>(
     'tweets',
     {
       onData(_from, b) {
-        for (let i = 0; i < b.ids.length; i++) {
-          const ts = b.timestamps[i];
-          if (dedupe.checkAndAdd(b.ids[i], ts)) {
-            progress.duplicates++;
-            continue;
-          }
-          const author = b.authors[i];
-          // Normally the threshold from the local stage is at least our watermark. Not so for a
-          // split that was idle (and so excluded) while others moved on: judge by both.
-          const windows = assignWindows(
-            ts,
-            spec,
-            opts.allowedLatenessMs,
-            Math.max(b.lateThresholds[i], stage2Watermark),
+        const outcome = stage2.addBatch(b);
+        progress.duplicates += outcome.duplicates;
+        for (const { index, timestampMs } of outcome.late) {
+          progress.late++;
+          const raw = JSON.stringify({
+            id: b.ids[index],
+            created_at: isoTime(timestampMs),
+            author_id: b.authors[index],
+            topics: b.topics.slice(b.topicOffsets[index], b.topicOffsets[index + 1]),
+          });
+          emitDead(
+            'late',
+            `event time ${isoTime(timestampMs)} arrived after an idle period, behind the watermark ${formatWatermark(stage2.watermark())} by more than the allowed lateness`,
+            'dedupe-stage',
+            raw,
           );
-          if (windows.length === 0) {
-            progress.late++;
-            const raw = JSON.stringify({
-              id: b.ids[i],
-              created_at: isoTime(ts),
-              author_id: author,
-              topics: topicsOf(b, i),
-            });
-            emitDead(
-              'late',
-              `event time ${isoTime(ts)} arrived after an idle period, behind the watermark ${formatWatermark(stage2Watermark)} by more than the allowed lateness`,
-              'dedupe-stage',
-              raw,
-            );
-            continue;
-          }
-          for (const start of windows) {
-            const fired = isWindowComplete(start, spec, stage2Watermark);
-            for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
-              const topic = b.topics[t];
-              if (fired) {
-                // A late record within allowed lateness: its own update downstream, not merged with others.
-                const hll = new HyperLogLog();
-                if (author !== '') hll.add(author);
-                lateSingles.push({ start, topic, partial: { count: 1, authors: hll } });
-                continue;
-              }
-              let topics = held.get(start);
-              if (topics === undefined) held.set(start, (topics = new Map()));
-              const p = topics.get(topic);
-              if (p === undefined) {
-                const hll = new HyperLogLog();
-                if (author !== '') hll.add(author);
-                topics.set(topic, { count: 1, authors: hll });
-                heldCount++;
-              } else {
-                p.count++;
-                if (author !== '') p.authors.add(author);
-              }
-            }
-          }
         }
-        if (heldCount >= MAX_HELD_PARTIALS || lateSingles.length > 0) flushPartials();
+        if (stage2.shouldFlush()) flushPartials();
       },
       onWatermark(wm, idle) {
-        stage2Watermark = wm;
+        stage2.advance(wm);
         flushPartials();
         partials.broadcastWatermark(wm, idle);
-        dedupe.expire(wm);
       },
     },
     runtime.maxInFlight,

@@ -1,0 +1,121 @@
+import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
+import { HyperLogLog } from '../../state/hyperloglog';
+import { DedupeState } from './dedupe';
+import type { TweetBatch } from './trending-messages';
+
+/** A partial aggregate of one (window, topic): what the window stage merges. */
+export interface TopicPartial {
+  start: number;
+  topic: string;
+  count: number;
+  authors: HyperLogLog;
+}
+
+export interface DedupePreAggregatorOptions {
+  spec: WindowSpec;
+  allowedLatenessMs: number;
+  dedupeHorizonMs: number;
+  /** Partials held before a forced flush. */
+  maxHeld: number;
+}
+
+export interface DedupeOutcome {
+  duplicates: number;
+  /** Tweets late for every window they belong to, as judged here (see addBatch). */
+  late: { index: number; timestampMs: number }[];
+}
+
+/**
+ * Stage 2 of the trending job, for the tweet ids one worker owns: drops
+ * re-delivered ids (exactly, over the event-time horizon), assigns windows and
+ * pre-aggregates count and author sketch per (window, topic) until the next
+ * flush, so only one partial per (window, topic) per worker crosses threads.
+ * Records for windows that have already fired (allowed lateness) are not
+ * merged: each becomes its own partial, so each emits its own update.
+ */
+export class DedupePreAggregator {
+  private readonly dedupe: DedupeState;
+  private held = new Map<number, Map<string, TopicPartial>>();
+  private heldCount = 0;
+  private singles: TopicPartial[] = [];
+  private wm = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly options: DedupePreAggregatorOptions) {
+    this.dedupe = new DedupeState(options.dedupeHorizonMs);
+  }
+
+  watermark(): number {
+    return this.wm;
+  }
+
+  /** True when enough is held (or late updates wait) that the caller should flush now. */
+  shouldFlush(): boolean {
+    return this.heldCount >= this.options.maxHeld || this.singles.length > 0;
+  }
+
+  addBatch(b: TweetBatch): DedupeOutcome {
+    const { spec, allowedLatenessMs } = this.options;
+    const outcome: DedupeOutcome = { duplicates: 0, late: [] };
+    for (let i = 0; i < b.ids.length; i++) {
+      const ts = b.timestamps[i];
+      if (this.dedupe.checkAndAdd(b.ids[i], ts)) {
+        outcome.duplicates++;
+        continue;
+      }
+      // Normally the local stage's threshold is at least our watermark. Not so for a split that was
+      // idle (and so left out of the watermark) while others moved on: judge by both.
+      const windows = assignWindows(ts, spec, allowedLatenessMs, Math.max(b.lateThresholds[i], this.wm));
+      if (windows.length === 0) {
+        outcome.late.push({ index: i, timestampMs: ts });
+        continue;
+      }
+      const author = b.authors[i];
+      for (const start of windows) {
+        const fired = isWindowComplete(start, spec, this.wm);
+        for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++)
+          this.add(start, b.topics[t], author, fired);
+      }
+    }
+    return outcome;
+  }
+
+  private add(start: number, topic: string, author: string, fired: boolean): void {
+    let topics = fired ? undefined : this.held.get(start);
+    const existing = topics?.get(topic);
+    if (existing !== undefined) {
+      existing.count++;
+      if (author !== '') existing.authors.add(author);
+      return;
+    }
+    const authors = new HyperLogLog();
+    if (author !== '') authors.add(author);
+    const partial = { start, topic, count: 1, authors };
+    if (fired) {
+      this.singles.push(partial);
+      return;
+    }
+    if (topics === undefined) this.held.set(start, (topics = new Map()));
+    topics.set(topic, partial);
+    this.heldCount++;
+  }
+
+  /** Hands out everything held (late singles first) and forgets it. */
+  flush(): TopicPartial[] {
+    const out = this.singles;
+    this.singles = [];
+    for (const topics of this.held.values()) for (const p of topics.values()) out.push(p);
+    this.held = new Map();
+    this.heldCount = 0;
+    return out;
+  }
+
+  /** Moves the watermark and expires de-duplication state past the horizon. Flush before forwarding it. */
+  advance(watermark: number): void {
+    if (watermark > this.wm) this.wm = watermark;
+    this.dedupe.expire(this.wm);
+  }
+
+  dedupeSize(): number {
+    return this.dedupe.size;
+  }
+}

@@ -1,0 +1,114 @@
+import { DedupePreAggregator } from '../../src/jobs/trending/dedupe-pre-aggregator';
+import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
+
+const MIN = 60_000;
+const NEG = Number.NEGATIVE_INFINITY;
+
+function batch(
+  tweets: { id: string; ts: number; author?: string; topics: string[]; threshold?: number }[],
+): TweetBatch {
+  const offsets = [0];
+  const topics: string[] = [];
+  for (const t of tweets) {
+    topics.push(...t.topics);
+    offsets.push(topics.length);
+  }
+  return {
+    ids: tweets.map((t) => t.id),
+    timestamps: Float64Array.from(tweets.map((t) => t.ts)),
+    authors: tweets.map((t) => t.author ?? ''),
+    topicOffsets: Uint32Array.from(offsets),
+    topics,
+    lateThresholds: Float64Array.from(tweets.map((t) => t.threshold ?? NEG)),
+  };
+}
+
+const make = (allowedLatenessMs = 0, slideMs = MIN) =>
+  new DedupePreAggregator({
+    spec: { sizeMs: MIN, slideMs },
+    allowedLatenessMs,
+    dedupeHorizonMs: 24 * 60 * MIN,
+    maxHeld: 1000,
+  });
+
+const summary = (ps: ReturnType<DedupePreAggregator['flush']>) =>
+  ps.map((p) => `${p.start} ${p.topic} ${p.count} ${p.authors.estimate()}`).sort();
+
+describe('DedupePreAggregator', () => {
+  it('merges a batch into one partial per (window, topic) and drops re-delivered ids', () => {
+    const op = make();
+    const out = op.addBatch(
+      batch([
+        { id: '1', ts: 1000, author: 'a', topics: ['#x', '#y'] },
+        { id: '2', ts: 2000, author: 'b', topics: ['#x'] },
+        { id: '1', ts: 1000, author: 'a', topics: ['#x', '#y'] },
+        { id: '3', ts: MIN + 5, author: 'a', topics: ['#x'] },
+      ]),
+    );
+    expect(out).toEqual({ duplicates: 1, late: [] });
+    expect(summary(op.flush())).toEqual(['0 #x 2 2', '0 #y 1 1', `${MIN} #x 1 1`]);
+    expect(op.flush()).toEqual([]);
+    // Still a duplicate in a later batch.
+    expect(op.addBatch(batch([{ id: '2', ts: 2000, topics: ['#x'] }])).duplicates).toBe(1);
+  });
+
+  it('counts a tweet without an author but adds nothing to the author sketch', () => {
+    const op = make();
+    op.addBatch(
+      batch([
+        { id: '1', ts: 1, topics: ['#x'] },
+        { id: '2', ts: 2, author: 'z', topics: ['#x'] },
+      ]),
+    );
+    expect(summary(op.flush())).toEqual(['0 #x 2 1']);
+  });
+
+  it('sends records for already fired windows one by one (each emits its own update)', () => {
+    const op = make(10 * MIN);
+    op.advance(MIN + 10); // window [0, 1m) has fired
+    expect(op.shouldFlush()).toBe(false);
+    op.addBatch(
+      batch([
+        { id: '1', ts: 5, topics: ['#x'] },
+        { id: '2', ts: 6, topics: ['#x'] },
+        { id: '3', ts: MIN + 20, topics: ['#x'] },
+      ]),
+    );
+    expect(op.shouldFlush()).toBe(true);
+    expect(summary(op.flush())).toEqual(['0 #x 1 0', '0 #x 1 0', `${MIN} #x 1 0`]);
+  });
+
+  it('judges lateness by its own watermark too (a split that was idle), and by the local threshold', () => {
+    const op = make();
+    op.advance(2 * MIN);
+    const out = op.addBatch(
+      batch([
+        { id: '1', ts: 10, topics: ['#x'] }, // window [0,1m) expired by our watermark
+        { id: '2', ts: 2 * MIN + 1, topics: ['#x'], threshold: 3 * MIN }, // expired by the threshold from the local stage
+        { id: '3', ts: 2 * MIN + 2, topics: ['#x'] },
+      ]),
+    );
+    expect(out.late.map((l) => l.index)).toEqual([0, 1]);
+    expect(summary(op.flush())).toEqual([`${2 * MIN} #x 1 0`]);
+  });
+
+  it('with sliding windows, drops only the windows that are late', () => {
+    const op = make(0, 20_000);
+    op.addBatch(batch([{ id: '1', ts: 50_000, topics: ['#x'], threshold: 59_999 }]));
+    // Windows containing 50s: [0,60s) (late: deadline 59,999), [20s,80s), [40s,100s).
+    expect(summary(op.flush())).toEqual(['20000 #x 1 0', '40000 #x 1 0']);
+  });
+
+  it('forgets ids once the watermark is past the horizon', () => {
+    const op = new DedupePreAggregator({
+      spec: { sizeMs: MIN, slideMs: MIN },
+      allowedLatenessMs: 0,
+      dedupeHorizonMs: MIN,
+      maxHeld: 10,
+    });
+    op.addBatch(batch([{ id: '1', ts: 1000, topics: [] }]));
+    expect(op.dedupeSize()).toBe(1);
+    op.advance(2 * MIN);
+    expect(op.dedupeSize()).toBe(0);
+  });
+});
