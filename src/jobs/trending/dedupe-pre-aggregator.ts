@@ -1,5 +1,5 @@
 import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
-import { HyperLogLog } from '../../state/hyperloglog';
+import { hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState } from './dedupe';
 import type { TweetBatch } from './trending-messages';
 
@@ -69,26 +69,30 @@ export class DedupePreAggregator {
         outcome.late.push({ index: i, timestampMs: ts });
         continue;
       }
+      // Hash the author once for all the sketches it goes into; -1 marks "no author".
       const author = b.authors[i];
+      const h1 = author === '' ? -1 : hashKeyH1(author);
+      const h2 = author === '' ? 0 : hashKeyH2(author);
       for (const start of windows) {
         const fired = isWindowComplete(start, spec, this.wm);
-        for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++)
-          this.add(start, b.topics[t], author, fired);
+        for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
+          this.add(start, b.topics[t], h1, h2, fired);
+        }
       }
     }
     return outcome;
   }
 
-  private add(start: number, topic: string, author: string, fired: boolean): void {
+  private add(start: number, topic: string, h1: number, h2: number, fired: boolean): void {
     let topics = fired ? undefined : this.held.get(start);
     const existing = topics?.get(topic);
     if (existing !== undefined) {
       existing.count++;
-      if (author !== '') existing.authors.add(author);
+      if (h1 !== -1) existing.authors.addHashes(h1, h2);
       return;
     }
     const authors = new HyperLogLog();
-    if (author !== '') authors.add(author);
+    if (h1 !== -1) authors.addHashes(h1, h2);
     const partial = { start, topic, count: 1, authors };
     if (fired) {
       this.singles.push(partial);
