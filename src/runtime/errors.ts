@@ -11,7 +11,11 @@ export type FloeErrorCode =
   | 'SOURCE_IO'
   | 'SINK_IO'
   | 'WORKER_FAILED'
-  | 'JOB_ABORTED';
+  | 'JOB_ABORTED'
+  | 'CHECKPOINT_MISSING'
+  | 'CHECKPOINT_CORRUPT'
+  | 'CHECKPOINT_INVALID'
+  | 'CHECKPOINT_IO';
 
 export class FloeError extends Error {
   readonly code: FloeErrorCode;
