@@ -13,13 +13,20 @@ import { WatermarkCombiner } from './watermarks';
 type Wire =
   | { x: string; k: 'data'; from: number; body: unknown; ack: boolean }
   | { x: string; k: 'wm'; from: number; wm: number; idle: boolean }
-  | { x: string; k: 'ack'; from: number };
+  | { x: string; k: 'ack'; from: number }
+  | { x: string; k: 'barrier'; from: number; id: number };
 
 export interface ExchangeHandlers<T> {
   /** A batch from worker `from`. */
   onData(from: number, body: T): void;
   /** The combined watermark of all senders changed (or their idleness). */
   onWatermark(watermark: number, idle: boolean): void;
+  /**
+   * Barrier `id` has arrived from every sender (aligned): everything each
+   * sender sent before its barrier has been handed to onData, nothing sent
+   * after it yet. Snapshot here, then forward the barrier downstream.
+   */
+  onBarrier?(id: number): void;
 }
 
 export class PeerMesh {
@@ -84,6 +91,11 @@ export class Exchange<T> {
   private waiters: (() => void)[] = [];
   private lastSentWm = Number.NEGATIVE_INFINITY;
   private lastSentIdle = false;
+  /** Senders whose barrier for the checkpoint being aligned has arrived. */
+  private readonly barrierFrom = new Set<number>();
+  private aligningId = -1;
+  /** Messages from senders already past the barrier, held until alignment completes. */
+  private held: Wire[] = [];
 
   constructor(
     readonly name: string,
@@ -123,13 +135,32 @@ export class Exchange<T> {
       this.mesh.post(to, { x: this.name, k: 'wm', from: this.mesh.self, wm, idle });
   }
 
+  /**
+   * Sends checkpoint barrier `id` to every receiver, after everything sent
+   * before it. Barriers of one exchange must be sent in increasing id order,
+   * one checkpoint at a time.
+   */
+  broadcastBarrier(id: number): void {
+    for (let to = 0; to < this.mesh.size; to++)
+      this.mesh.post(to, { x: this.name, k: 'barrier', from: this.mesh.self, id });
+  }
+
   /** The combined watermark of all senders as this receiver sees it. */
   watermark(): number {
     return this.combiner.current();
   }
 
   receive(msg: Wire): void {
+    // Aligned barriers: a sender whose barrier has arrived is not read again until every sender's has.
+    // Its data waits unacknowledged, so its credits run out and it stops sending instead of filling our memory.
+    if (this.aligningId !== -1 && msg.k !== 'ack' && this.barrierFrom.has(msg.from)) {
+      this.held.push(msg);
+      return;
+    }
     switch (msg.k) {
+      case 'barrier':
+        this.onBarrierMessage(msg.from, msg.id);
+        break;
       case 'data':
         this.handlers.onData(msg.from, msg.body as T);
         if (msg.ack) this.mesh.post(msg.from, { x: this.name, k: 'ack', from: this.mesh.self });
@@ -147,5 +178,23 @@ export class Exchange<T> {
         break;
       }
     }
+  }
+
+  private onBarrierMessage(from: number, id: number): void {
+    if (this.aligningId === -1) this.aligningId = id;
+    else if (id !== this.aligningId) {
+      throw new Error(
+        `exchange ${this.name}: barrier ${id} from worker ${from} while aligning ${this.aligningId}`,
+      );
+    }
+    this.barrierFrom.add(from);
+    if (this.barrierFrom.size < this.mesh.size) return;
+    this.aligningId = -1;
+    this.barrierFrom.clear();
+    this.handlers.onBarrier?.(id);
+    const held = this.held;
+    this.held = [];
+    // Replayed in arrival order; a barrier among them starts the next alignment and holds the rest again.
+    for (const m of held) this.receive(m);
   }
 }

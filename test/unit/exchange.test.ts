@@ -250,3 +250,103 @@ describe('PeerMesh / Exchange', () => {
     expect(got[0]).toEqual([]);
   });
 });
+
+describe('aligned checkpoint barriers', () => {
+  type BEvent = { from: number; body: string } | { barrier: number };
+  interface BPeer {
+    ex: Exchange<string>;
+    events: BEvent[];
+  }
+
+  function barrierPeers(maxInFlight = 0): BPeer[] {
+    return wire(N).map((ports, i) => {
+      const mesh = new PeerMesh(i, ports);
+      const events: BEvent[] = [];
+      const ex = mesh.exchange<string>(
+        'x',
+        {
+          onData: (from, body) => events.push({ from, body }),
+          onWatermark: () => {},
+          onBarrier: (id) => events.push({ barrier: id }),
+        },
+        maxInFlight,
+      );
+      return { ex, events };
+    });
+  }
+
+  it('fires once per checkpoint, after all pre-barrier data of every sender and before any post-barrier data', async () => {
+    const ps = barrierPeers();
+    // Worker 0 is fast: its barrier and post-barrier data arrive long before worker 2's barrier.
+    ps[0].ex.send(1, 'a-pre');
+    ps[0].ex.broadcastBarrier(1);
+    ps[0].ex.send(1, 'a-post');
+    ps[1].ex.send(1, 'b-pre');
+    ps[1].ex.broadcastBarrier(1);
+    ps[1].ex.send(1, 'b-post');
+    await until(() => ps[1].events.length >= 2, 'pre-barrier data');
+    for (let i = 0; i < 50; i++) await turn();
+    // Aligning: post-barrier data of workers 0 and 1 is held back.
+    expect(ps[1].events).toEqual([
+      { from: 0, body: 'a-pre' },
+      { from: 1, body: 'b-pre' },
+    ]);
+    ps[2].ex.send(1, 'c-pre');
+    ps[2].ex.broadcastBarrier(1);
+    await until(() => ps[1].events.some((e) => 'barrier' in e), 'alignment');
+    await until(() => ps[1].events.length === 6, 'held data');
+    expect(ps[1].events.slice(0, 4)).toEqual([
+      { from: 0, body: 'a-pre' },
+      { from: 1, body: 'b-pre' },
+      { from: 2, body: 'c-pre' },
+      { barrier: 1 },
+    ]);
+    expect(ps[1].events.slice(4)).toEqual(
+      expect.arrayContaining([
+        { from: 0, body: 'a-post' },
+        { from: 1, body: 'b-post' },
+      ]),
+    );
+    // Every worker aligned checkpoint 1 exactly once.
+    for (const p of ps)
+      await until(() => p.events.filter((e) => 'barrier' in e).length === 1, 'barrier everywhere');
+  });
+
+  it('holds a sender that is already at the next barrier until the current one aligns', async () => {
+    const ps = barrierPeers();
+    ps[0].ex.broadcastBarrier(1);
+    ps[0].ex.send(2, 'a1');
+    ps[0].ex.broadcastBarrier(2);
+    ps[0].ex.send(2, 'a2');
+    ps[1].ex.broadcastBarrier(1);
+    ps[2].ex.broadcastBarrier(1);
+    await until(() => ps[2].events.length >= 2, 'first alignment');
+    for (let i = 0; i < 50; i++) await turn();
+    expect(ps[2].events).toEqual([{ barrier: 1 }, { from: 0, body: 'a1' }]);
+    ps[1].ex.broadcastBarrier(2);
+    ps[2].ex.broadcastBarrier(2);
+    await until(() => ps[2].events.length === 4, 'second alignment');
+    expect(ps[2].events).toEqual([
+      { barrier: 1 },
+      { from: 0, body: 'a1' },
+      { barrier: 2 },
+      { from: 0, body: 'a2' },
+    ]);
+  });
+
+  it('a sender held at a barrier runs out of credits instead of flooding the receiver', async () => {
+    const ps = barrierPeers(2);
+    ps[0].ex.broadcastBarrier(1);
+    ps[0].ex.send(1, 'x1');
+    ps[0].ex.send(1, 'x2');
+    for (let i = 0; i < 50; i++) await turn();
+    expect(ps[0].ex.whenWritable(1)).toBeInstanceOf(Promise);
+    ps[1].ex.broadcastBarrier(1);
+    ps[2].ex.broadcastBarrier(1);
+    await until(() => ps[0].ex.whenWritable(1) === undefined, 'credits back after alignment');
+    expect(ps[1].events.filter((e) => 'body' in e)).toEqual([
+      { from: 0, body: 'x1' },
+      { from: 0, body: 'x2' },
+    ]);
+  });
+});
