@@ -15,7 +15,9 @@ export type FloeErrorCode =
   | 'CHECKPOINT_MISSING'
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_INVALID'
-  | 'CHECKPOINT_IO';
+  | 'CHECKPOINT_IO'
+  | 'STATE_CORRUPT'
+  | 'STATE_IO';
 
 export class FloeError extends Error {
   readonly code: FloeErrorCode;
