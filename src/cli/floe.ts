@@ -68,6 +68,9 @@ export function buildProgram(): Command {
     if (rt.parallelism > rt['max-parallelism']) {
       throw new OptionError('parallelism', `must not exceed max-parallelism (${rt['max-parallelism']})`);
     }
+    if (rt.restore !== undefined && rt['checkpoint-dir'] === undefined) {
+      throw new OptionError('restore', 'needs --checkpoint-dir (where the checkpoints are)');
+    }
     const jobOptions = job.resolve(pick(job.schema, opts));
     const source = parseUri(String(opts.source));
     const sink = parseUri(String(opts.sink));
@@ -102,6 +105,15 @@ export function buildProgram(): Command {
         clock: systemClock,
         handleSignals: true,
         onProgress: (p) => view?.onProgress(p),
+        checkpoint:
+          rt['checkpoint-dir'] === undefined
+            ? undefined
+            : {
+                storage: rt['checkpoint-dir'],
+                intervalMs: rt['checkpoint-interval'],
+                retained: rt['checkpoints-retained'],
+                restore: rt.restore,
+              },
       });
       view?.onProgress(result.progress);
     } finally {

@@ -67,16 +67,39 @@ export interface SourceConnector {
   readonly usage: string;
   /** Main thread: validates the URI's options and cuts the input into splits. Throws OptionError on bad options. */
   planSplits(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]>;
-  /** Worker thread: a reader for one of the splits this connector planned. */
-  createReader(split: SplitDescriptor, context: SplitReaderContext): SplitReader;
+  /**
+   * Worker thread: a reader for one of the splits this connector planned,
+   * resuming at `position` (a value its reader's position() returned, from a
+   * checkpoint) when given.
+   */
+  createReader(split: SplitDescriptor, context: SplitReaderContext, position?: unknown): SplitReader;
 }
 
 /** Output streams of a job; each sink keeps them apart. */
 export type OutputKind = 'counts' | 'trends' | 'dead-letter';
 
-/** Writes job output on the main thread. Lines are complete JSON lines, each ending in '\n'. */
+/**
+ * Writes job output on the main thread. Lines are complete JSON lines, each ending in '\n'.
+ *
+ * With checkpoints, output is written per epoch: epoch n is what the job
+ * produced up to checkpoint n. A transactional sink stages each epoch where
+ * readers do not see it, preCommit(n) makes the staged epoch durable, and
+ * commit(n) (called only after checkpoint n's metadata is written) makes it
+ * visible; commit must be idempotent, since a restore replays it.
+ */
 export interface SinkWriter {
-  write(kind: OutputKind, lines: string): void;
+  /** `epoch`: the checkpoint the output will belong to; undefined when the job runs without checkpoints. */
+  write(kind: OutputKind, lines: string, epoch?: number): void;
+  /** True when the sink can stage and commit epochs (exactly once). */
+  readonly transactional: boolean;
+  preCommit?(epoch: number): Promise<void>;
+  commit?(epoch: number): Promise<void>;
+  /**
+   * After a restore from checkpoint `epoch`: commits every staged epoch up to
+   * it (a crash may have come between metadata and commit) and discards all
+   * output of later epochs (a crashed run's, to be produced again).
+   */
+  recover?(epoch: number): Promise<void>;
   /** Flushes and closes every file or stream; the job exits only after it resolves. */
   close(): Promise<void>;
   /** Where the output goes, for logs. */

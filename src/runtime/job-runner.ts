@@ -2,23 +2,35 @@ import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { ParsedUri, SinkWriter, SplitDescriptor } from '../connectors/contract';
+import type { OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
 import { sinkConnector, sourceConnector } from '../connectors/registry';
 import type { Clock } from './clock';
 import { FloeError } from './errors';
 import type { RuntimeSettings, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
 import { formatWatermark } from './watermarks';
+import { CheckpointCoordinator, MainState, RestoredJob } from './checkpoint-coordinator';
+import { openCheckpointStorage } from '../state/checkpoint-storage';
 
 /** The main-thread side of a job: what it does with its workers' job messages. */
-export interface JobMainSide {
+export interface JobMainSide extends MainState {
   onJobMessage(worker: number, payload: unknown): void;
   /** Called once every worker has finished, before the sink closes. */
   finish(): void;
 }
 
+export interface CheckpointSettings {
+  /** Folder path or s3://bucket/prefix. */
+  storage: string;
+  intervalMs: number;
+  retained: number;
+  /** 'latest' or a checkpoint id/path to resume from. */
+  restore?: string;
+}
+
 export interface JobMainContext {
   parallelism: number;
-  sink: SinkWriter;
+  /** Writes the job's own output (e.g. trends) to the sink, in the current epoch when checkpointing. */
+  output(kind: OutputKind, lines: string): void;
   log: Logger;
 }
 
@@ -38,6 +50,8 @@ export interface RunJobParams {
   handleSignals: boolean;
   /** Sees every progress report, e.g. for the terminal view. */
   onProgress?(total: JobProgress): void;
+  /** Exactly-once checkpoints; without them the job keeps state in memory only. */
+  checkpoint?: CheckpointSettings;
 }
 
 export interface JobProgress extends WorkerProgress {
@@ -96,8 +110,40 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     now: () => params.clock.now(),
   });
   const sink = await sinkConnector(params.sink.scheme).open(params.sink);
-  const main = params.createMain({ parallelism, sink, log });
+  let coordinator: CheckpointCoordinator | undefined;
+  const main = params.createMain({
+    parallelism,
+    output: (kind, lines) => sink.write(kind, lines, coordinator?.epoch()),
+    log,
+  });
   const assignment = assignSplits(splits, parallelism);
+  const cp = params.checkpoint;
+  if (cp !== undefined && !sink.transactional) {
+    await sink.close();
+    throw new FloeError(
+      'INVALID_OPTION',
+      `option sink: ${sink.describe()} cannot take part in checkpoints (not transactional)`,
+    );
+  }
+  const storage = cp === undefined ? undefined : await openCheckpointStorage(cp.storage);
+  let restored: RestoredJob | undefined;
+  if (storage !== undefined && cp?.restore !== undefined) {
+    restored = await CheckpointCoordinator.restore(
+      storage,
+      cp.restore,
+      sink,
+      { parallelism, maxParallelism: params.maxParallelism },
+      assignment,
+      main,
+      log,
+    );
+    if (restored?.finished) {
+      log.info({ checkpoint: restored.checkpointId }, 'the job had finished: its output is complete');
+      await sink.close();
+      await storage.close();
+      return { progress: sumProgress([], {}), stoppedBySignal: false };
+    }
+  }
   log.info(
     { source: params.source.raw, sink: sink.describe(), parallelism, splits: splits.length },
     'job starting',
@@ -123,27 +169,33 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   const pools: Piscina[] = [];
   const workerFile = path.join(__dirname, 'worker-entry.js');
 
+  const dispatch = (worker: number, msg: WorkerToMain): void => {
+    switch (msg.t) {
+      case 'out':
+        sink.write(msg.kind, msg.lines, coordinator?.epoch());
+        outputRecords[msg.kind] = (outputRecords[msg.kind] ?? 0) + msg.records;
+        break;
+      case 'job':
+        main.onJobMessage(worker, msg.payload);
+        break;
+      case 'progress':
+        progress[worker] = msg.progress;
+        params.onProgress?.(sumProgress(progress.filter(Boolean), outputRecords));
+        break;
+      case 'log':
+        log[msg.level]({ worker, ...msg.fields }, msg.msg);
+        break;
+      case 'end':
+        ended[worker]();
+        break;
+      case 'ack':
+        throw new Error(`worker ${worker} acknowledged checkpoint ${msg.id} that was not asked for`);
+    }
+  };
   const onMessage = (worker: number, msg: WorkerToMain): void => {
     try {
-      switch (msg.t) {
-        case 'out':
-          sink.write(msg.kind, msg.lines);
-          outputRecords[msg.kind] = (outputRecords[msg.kind] ?? 0) + msg.records;
-          break;
-        case 'job':
-          main.onJobMessage(worker, msg.payload);
-          break;
-        case 'progress':
-          progress[worker] = msg.progress;
-          params.onProgress?.(sumProgress(progress.filter(Boolean), outputRecords));
-          break;
-        case 'log':
-          log[msg.level]({ worker, ...msg.fields }, msg.msg);
-          break;
-        case 'end':
-          ended[worker]();
-          break;
-      }
+      if (coordinator?.accept(worker, msg)) return;
+      dispatch(worker, msg);
     } catch (err) {
       failure ??= err;
       stopAll();
@@ -153,6 +205,21 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     for (const c of controls) c.postMessage({ t: 'stop' });
   };
 
+  if (storage !== undefined && cp !== undefined) {
+    coordinator = new CheckpointCoordinator(
+      storage,
+      sink,
+      { name: params.job, parallelism, maxParallelism: params.maxParallelism, retained: cp.retained },
+      main,
+      (w, m) => controls[w].postMessage(m),
+      dispatch,
+      log,
+      restored?.checkpointId ?? 0,
+    );
+  }
+  let abandoned = false;
+  let abandon!: () => void;
+  const abandonedPromise = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
   const tasks: Promise<WorkerSummary>[] = [];
   const controlsClosed: Promise<void>[] = [];
   const ended: (() => void)[] = [];
@@ -174,12 +241,15 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       splits: assignment[i],
       control: port2,
       peers: mesh[i],
+      restore: restored?.workers[i],
     };
     const transferList = [port2, ...(mesh[i].filter(Boolean) as MessagePort[])];
     tasks.push(
       pool.run(start, { transferList: transferList as unknown as ArrayBuffer[] }).catch((err: unknown) => {
-        failure ??= err;
-        stopAll();
+        if (!abandoned) {
+          failure ??= err;
+          stopAll();
+        }
         throw err;
       }),
     );
@@ -193,17 +263,46 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       process.exit(130);
     }
     stoppedBySignal = true;
-    log.info({ signal }, 'stopping: flushing open windows and closing output (signal again to exit at once)');
-    stopAll();
+    if (coordinator === undefined) {
+      log.info(
+        { signal },
+        'stopping: flushing open windows and closing output (signal again to exit at once)',
+      );
+      stopAll();
+      return;
+    }
+    // With checkpoints, open windows stay in state: a final checkpoint, then stop; a restart resumes there.
+    log.info({ signal }, 'stopping: taking a final checkpoint (signal again to exit at once)');
+    coordinator.checkpointNow().then(
+      (id) => {
+        log.info({ checkpoint: id }, 'final checkpoint committed; stopping');
+        abandoned = true;
+        abandon();
+      },
+      (err: unknown) => {
+        failure ??= err;
+        stopAll();
+      },
+    );
   };
   if (params.handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
 
+  const timer = cp === undefined ? undefined : setInterval(() => coordinator?.trigger(), cp.intervalMs);
   try {
-    const results = await Promise.allSettled(tasks);
+    const settled = Promise.allSettled(tasks);
+    const outcome = await Promise.race([settled, abandonedPromise]);
+    clearInterval(timer);
+    if (outcome === 'abandoned') {
+      // Workers are terminated below; output after the final checkpoint stays staged and is discarded on restore.
+      return { progress: sumProgress(progress.filter(Boolean), outputRecords), stoppedBySignal };
+    }
+    const results = outcome;
     if (failure === null) await Promise.all(controlsClosed);
+    if (failure === null) await coordinator?.finish();
+    else await coordinator?.abort();
     for (const r of results) if (r.status === 'fulfilled') progress[r.value.index] = r.value.progress;
     if (failure === null) main.finish();
   } finally {
@@ -211,9 +310,11 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    clearInterval(timer);
     for (const c of controls) c.close();
     await Promise.all(pools.map((p) => p.destroy()));
     await sink.close();
+    await storage?.close();
   }
   if (failure !== null) {
     throw failure instanceof FloeError

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { OutputKind, SplitDescriptor } from '../connectors/contract';
+import type { SplitCheckpoint } from './source-runner';
 
 /**
  * The typed message protocol between the main thread (the job runner) and
@@ -23,6 +24,24 @@ export interface WorkerStart<JobOptions = unknown> {
   control: MessagePort;
   /** peers[j] talks to worker j; null at our own index. */
   peers: (MessagePort | null)[];
+  /** State to resume from (a checkpoint), for the splits and key groups this worker now owns. */
+  restore?: WorkerRestore;
+}
+
+/** One stateful operator's part of a checkpoint, from one worker. */
+export interface OperatorSnapshot {
+  /** Operator name, unique in the job; names its checkpoint files. */
+  operator: string;
+  watermark: number;
+  /** Key group -> state blob; key groups without state are absent. */
+  keyGroups: [number, Uint8Array][];
+}
+
+export interface WorkerRestore {
+  /** Split id -> what the checkpoint recorded; splits not listed start from the beginning. */
+  splits: Record<string, { position: unknown; maxTimestamp: number }>;
+  /** Operator name -> the blobs of the key groups this worker owns, and the watermark to resume with. */
+  operators: Record<string, { watermark: number; blobs: Uint8Array[] }>;
 }
 
 export interface RuntimeSettings {
@@ -42,6 +61,8 @@ export type WorkerToMain =
   | { t: 'out'; kind: OutputKind; lines: string; records: number }
   | { t: 'job'; payload: unknown }
   | { t: 'progress'; progress: WorkerProgress }
+  /** Checkpoint `id` has passed every stage of this worker; its output before this message belongs to epoch id. */
+  | { t: 'ack'; id: number; splits: SplitCheckpoint[]; operators: OperatorSnapshot[] }
   /** Always the last message of a worker. */
   | { t: 'end' };
 
@@ -59,7 +80,7 @@ export interface WorkerProgress {
   windowWatermark: number;
 }
 
-export type MainToWorker = { t: 'stop' };
+export type MainToWorker = { t: 'stop' } | { t: 'checkpoint'; id: number };
 
 /** What a slot's task resolves to. */
 export interface WorkerSummary {

@@ -42,4 +42,19 @@ export const runtimeSchema = {
     max: 100_000,
     doc: 'records per source poll and per exchange batch',
   },
+  'checkpoint-dir': {
+    type: 'string',
+    doc: 'checkpoint storage, a folder or s3://bucket/prefix; enables exactly-once checkpoints (default: none, state in memory only)',
+  },
+  'checkpoint-interval': { type: 'duration', default: 10_000, min: 100, doc: 'time between checkpoints' },
+  'checkpoints-retained': {
+    type: 'int',
+    default: 3,
+    min: 1,
+    doc: 'completed checkpoints kept (savepoints are kept until deleted)',
+  },
+  restore: {
+    type: 'string',
+    doc: 'resume from "latest" or a checkpoint id/path in --checkpoint-dir (latest with none: start from the beginning)',
+  },
 } satisfies Schema;

@@ -24,11 +24,25 @@ export interface SourceRunnerOptions {
   idlePollMs?: number;
 }
 
+/** A split's state at a checkpoint barrier: where to resume and what its watermark had seen. */
+export interface SplitCheckpoint {
+  splitId: string;
+  /** The reader's position (connector-specific), or null once the split has ended. */
+  position: unknown;
+  /** Largest event time observed on the split, ms; -Infinity when none. */
+  maxTimestamp: number;
+}
+
 export interface SourceRunnerHandlers {
   /** A batch from one split. May await (backpressure). Observe timestamps on split.watermark. */
   onBatch(split: SplitState, batch: RecordBatch): Promise<void> | void;
   /** The worker's source watermark (min over active splits) or idleness changed. */
   onWatermark(watermark: number, idle: boolean): void;
+  /**
+   * A checkpoint barrier, taken between batches: everything handed to onBatch
+   * before it is covered by `splits`. Send the barrier downstream here.
+   */
+  onBarrier?(id: number, splits: SplitCheckpoint[]): Promise<void> | void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -44,6 +58,9 @@ export class SourceRunner {
   readonly splits: SplitState[];
   private readonly combiner = new WatermarkCombiner();
   private stopping = false;
+  private running = false;
+  private handlers: SourceRunnerHandlers | null = null;
+  private pendingBarriers: number[] = [];
 
   constructor(
     readers: SplitReader[],
@@ -59,6 +76,33 @@ export class SourceRunner {
       finished: false,
     }));
     for (const s of this.splits) this.combiner.addInput(s.split.id);
+  }
+
+  /**
+   * Restores what a checkpoint recorded of a split's watermark (the reader was
+   * created at the recorded position). A split recorded as ended is ended.
+   */
+  restoreSplit(splitId: string, maxTimestamp: number): void {
+    const s = this.splits.find((x) => x.split.id === splitId);
+    if (s !== undefined && maxTimestamp !== Number.NEGATIVE_INFINITY) s.watermark.observe(maxTimestamp);
+  }
+
+  /** Asks for checkpoint barrier `id` at the next batch boundary (at once when the sources have ended). */
+  requestBarrier(id: number): void {
+    this.pendingBarriers.push(id);
+    if (!this.running && this.handlers !== null) void this.emitBarriers(this.handlers);
+  }
+
+  private async emitBarriers(handlers: SourceRunnerHandlers): Promise<void> {
+    while (this.pendingBarriers.length > 0) {
+      const id = this.pendingBarriers.shift() as number;
+      const splits = this.splits.map((s) => ({
+        splitId: s.split.id,
+        position: s.finished ? null : s.reader.position(),
+        maxTimestamp: s.watermark.maxObserved(),
+      }));
+      await handlers.onBarrier?.(id, splits);
+    }
   }
 
   /** Ends every split at its next poll; unbounded sources end this way on shutdown. */
@@ -81,9 +125,12 @@ export class SourceRunner {
 
   async run(handlers: SourceRunnerHandlers): Promise<void> {
     const { clock, batchSize, idleTimeoutMs } = this.options;
+    this.handlers = handlers;
+    this.running = true;
     handlers.onWatermark(this.combiner.current(), this.combiner.isIdle());
     let open = this.splits.filter((s) => !s.finished);
     while (open.length > 0) {
+      if (this.pendingBarriers.length > 0) await this.emitBarriers(handlers);
       let progressed = false;
       let changed = false;
       for (const s of open) {
@@ -113,5 +160,8 @@ export class SourceRunner {
       else if (open.length > 0) await sleep(this.options.idlePollMs ?? 5);
     }
     if (this.splits.length === 0) handlers.onWatermark(MAX_WATERMARK, false);
+    this.running = false;
+    // Barriers asked for while the last round ran, and any asked for later, go out at once.
+    await this.emitBarriers(handlers);
   }
 }

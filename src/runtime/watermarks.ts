@@ -16,6 +16,11 @@ export class BoundedOutOfOrdernessWatermark {
     if (timestampMs > this.maxTimestamp) this.maxTimestamp = timestampMs;
   }
 
+  /** Largest timestamp observed; checkpointed with the split so a restore resumes the same watermark. */
+  maxObserved(): number {
+    return this.maxTimestamp;
+  }
+
   current(): number {
     return this.maxTimestamp === Number.NEGATIVE_INFINITY
       ? MIN_WATERMARK

@@ -1,7 +1,7 @@
 import type { OutputKind } from '../connectors/contract';
 import type { Clock } from './clock';
-import type { WorkerProgress, WorkerStart } from './protocol';
-import type { SourceRunnerHandlers } from './source-runner';
+import type { OperatorSnapshot, WorkerProgress, WorkerStart } from './protocol';
+import type { SourceRunnerHandlers, SplitCheckpoint } from './source-runner';
 
 /** What the runtime gives a job's worker side; the job never touches ports or readers directly. */
 export interface WorkerContext<JobOptions> {
@@ -16,6 +16,11 @@ export interface WorkerContext<JobOptions> {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
   /** Reads this worker's splits until they end or the job stops. */
   runSources(handlers: SourceRunnerHandlers): Promise<void>;
+  /**
+   * Checkpoint `id` has passed every stage of this worker: reports its split
+   * positions and operator state. Output sent before it belongs to epoch id.
+   */
+  acknowledge(id: number, splits: SplitCheckpoint[], operators: OperatorSnapshot[]): void;
 }
 
 export type WorkerJob = (ctx: WorkerContext<never>) => Promise<void>;

@@ -24,11 +24,15 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     windowWatermark: Number.NEGATIVE_INFINITY,
   };
   const clock = systemClock;
-  const readers = start.splits.map((split) =>
-    sourceConnector(split.connector).createReader(split, {
-      maxRecordBytes: runtime.maxRecordBytes,
-      now: () => clock.now(),
-    }),
+  const resume = start.restore?.splits ?? {};
+  // A split the checkpoint recorded as ended (position null) stays ended.
+  const open = start.splits.filter((s) => !(s.id in resume && resume[s.id].position === null));
+  const readers = open.map((split) =>
+    sourceConnector(split.connector).createReader(
+      split,
+      { maxRecordBytes: runtime.maxRecordBytes, now: () => clock.now() },
+      resume[split.id]?.position ?? undefined,
+    ),
   );
   const runner = new SourceRunner(readers, {
     outOfOrdernessMs: runtime.outOfOrdernessMs,
@@ -36,8 +40,13 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     batchSize: runtime.batchSize,
     clock,
   });
+  for (const split of open) {
+    const r = resume[split.id];
+    if (r !== undefined) runner.restoreSplit(split.id, r.maxTimestamp);
+  }
   control.on('message', (msg: MainToWorker) => {
     if (msg.t === 'stop') runner.stop();
+    else if (msg.t === 'checkpoint') runner.requestBarrier(msg.id);
   });
   const timer = setInterval(() => post({ t: 'progress', progress }), runtime.progressIntervalMs);
 
@@ -49,6 +58,7 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     jobMessage: (payload) => post({ t: 'job', payload }),
     log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
     runSources: (handlers) => runner.run(handlers),
+    acknowledge: (id, splits, operators) => post({ t: 'ack', id, splits, operators }),
   };
   try {
     await job(ctx as WorkerContext<never>);

@@ -1,4 +1,5 @@
 import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { OptionError, FloeError } from '../../runtime/errors';
 import { parseOptions } from '../../runtime/options';
@@ -6,14 +7,34 @@ import type { OutputKind, ParsedUri, SinkConnector, SinkWriter } from '../contra
 import { fileSinkSchema } from './file-options';
 
 const KINDS: OutputKind[] = ['counts', 'trends', 'dead-letter'];
+const STAGING = '.staging';
+
+interface OpenFile {
+  stream: WriteStream;
+  bytes: number;
+  seq: number;
+}
+
+function endStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) =>
+    stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+}
+
+const epochName = (epoch: number): string => `epoch-${String(epoch).padStart(10, '0')}`;
 
 /**
- * JSON lines under DIR/counts/, DIR/trends/ and DIR/dead-letter/. Each run
- * writes its own part files (named by run id and sequence) so a new run never
- * clobbers an earlier one's output.
+ * JSON lines under DIR/counts/, DIR/trends/ and DIR/dead-letter/.
+ *
+ * Without checkpoints each run writes its own part files (named by run id and
+ * sequence), so a new run never clobbers an earlier one's output. With
+ * checkpoints, epoch n is staged under DIR/.staging/epoch-n/ and committed by
+ * renaming its files to DIR/<kind>/part-e<n>-<seq>.jsonl: a rename is atomic,
+ * and committing an epoch whose staged files are gone changes nothing.
  */
 class FileSinkWriter implements SinkWriter {
-  private readonly streams = new Map<OutputKind, { stream: WriteStream; bytes: number; seq: number }>();
+  readonly transactional = true;
+  private readonly open = new Map<string, OpenFile>();
   private failure: Error | null = null;
 
   constructor(
@@ -24,43 +45,97 @@ class FileSinkWriter implements SinkWriter {
     for (const kind of KINDS) mkdirSync(path.join(dir, kind), { recursive: true });
   }
 
-  private open(kind: OutputKind, seq: number): WriteStream {
-    const file = path.join(this.dir, kind, `part-${this.runId}-${String(seq).padStart(5, '0')}.jsonl`);
-    const stream = createWriteStream(file, { flags: 'wx' });
+  private fileFor(kind: OutputKind, seq: number, epoch: number | undefined): string {
+    if (epoch === undefined) {
+      return path.join(this.dir, kind, `part-${this.runId}-${String(seq).padStart(5, '0')}.jsonl`);
+    }
+    return path.join(this.dir, STAGING, epochName(epoch), `${kind}-${String(seq).padStart(5, '0')}.jsonl`);
+  }
+
+  private start(kind: OutputKind, seq: number, epoch: number | undefined): WriteStream {
+    const file = this.fileFor(kind, seq, epoch);
+    if (epoch !== undefined) mkdirSync(path.dirname(file), { recursive: true });
+    // A staged file may be left over from a crashed run's same epoch: replace it.
+    const stream = createWriteStream(file, { flags: epoch === undefined ? 'wx' : 'w' });
     stream.on('error', (err) => {
       this.failure = err;
     });
     return stream;
   }
 
-  write(kind: OutputKind, lines: string): void {
+  write(kind: OutputKind, lines: string, epoch?: number): void {
     if (this.failure)
       throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
     if (lines.length === 0) return;
-    let entry = this.streams.get(kind);
-    if (entry === undefined) {
-      entry = { stream: this.open(kind, 0), bytes: 0, seq: 0 };
-      this.streams.set(kind, entry);
-    } else if (entry.bytes >= this.rollSize) {
-      entry.stream.end();
-      entry.seq++;
-      entry.stream = this.open(kind, entry.seq);
-      entry.bytes = 0;
+    const key = `${epoch ?? ''}/${kind}`;
+    let f = this.open.get(key);
+    if (f === undefined) {
+      f = { stream: this.start(kind, 0, epoch), bytes: 0, seq: 0 };
+      this.open.set(key, f);
+    } else if (f.bytes >= this.rollSize) {
+      f.stream.end();
+      f.seq++;
+      f.stream = this.start(kind, f.seq, epoch);
+      f.bytes = 0;
     }
-    entry.stream.write(lines);
-    entry.bytes += lines.length;
+    f.stream.write(lines);
+    f.bytes += lines.length;
+  }
+
+  async preCommit(epoch: number): Promise<void> {
+    const prefix = `${epoch}/`;
+    const closing = [...this.open.entries()].filter(([key]) => key.startsWith(prefix));
+    for (const [key] of closing) this.open.delete(key);
+    await Promise.all(closing.map(([, f]) => endStream(f.stream)));
+    if (this.failure)
+      throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
+    // An epoch with no output still gets its (empty) staging folder, so commit knows it was pre-committed.
+    await fsp.mkdir(path.join(this.dir, STAGING, epochName(epoch)), { recursive: true });
+  }
+
+  async commit(epoch: number): Promise<void> {
+    const staged = path.join(this.dir, STAGING, epochName(epoch));
+    let names: string[];
+    try {
+      names = await fsp.readdir(staged);
+    } catch {
+      return; // already committed
+    }
+    for (const name of names) {
+      const m = /^(counts|trends|dead-letter)-(\d+)\.jsonl$/.exec(name);
+      if (m === null) continue;
+      const target = path.join(this.dir, m[1], `part-e${String(epoch).padStart(10, '0')}-${m[2]}.jsonl`);
+      await fsp.rename(path.join(staged, name), target);
+      // Fault injection for tests (FLOE_CRASH_AT=mid-commit:<n>, see checkpoint-coordinator.ts): die with the commit half done.
+      const crash = /^mid-commit:(\d+)$/.exec(process.env.FLOE_CRASH_AT ?? '');
+      if (crash !== null && epoch >= Number(crash[1])) process.kill(process.pid, 'SIGKILL');
+    }
+    await fsp.rm(staged, { recursive: true, force: true });
+  }
+
+  async recover(epoch: number): Promise<void> {
+    const stagingRoot = path.join(this.dir, STAGING);
+    const staged = await fsp.readdir(stagingRoot).catch(() => [] as string[]);
+    for (const name of staged.sort()) {
+      const m = /^epoch-(\d+)$/.exec(name);
+      if (m === null) continue;
+      const e = Number(m[1]);
+      if (e <= epoch) await this.commit(e);
+      else await fsp.rm(path.join(stagingRoot, name), { recursive: true, force: true });
+    }
+    for (const kind of KINDS) {
+      for (const name of await fsp.readdir(path.join(this.dir, kind))) {
+        const m = /^part-e(\d+)-\d+\.jsonl$/.exec(name);
+        if (m !== null && Number(m[1]) > epoch)
+          await fsp.rm(path.join(this.dir, kind, name), { force: true });
+      }
+    }
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.streams.values()].map(
-        ({ stream }) =>
-          new Promise<void>((resolve, reject) => {
-            stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
-          }),
-      ),
-    );
-    this.streams.clear();
+    const files = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(files.map((f) => endStream(f.stream)));
     if (this.failure)
       throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
   }
@@ -76,7 +151,8 @@ export function runId(now = new Date()): string {
 
 export const fileSink: SinkConnector = {
   scheme: 'file',
-  usage: 'file:DIR  JSON lines in DIR/counts/, DIR/trends/, DIR/dead-letter/ (one set of part files per run)',
+  usage:
+    'file:DIR  JSON lines in DIR/counts/, DIR/trends/, DIR/dead-letter/ (with checkpoints: staged per epoch, committed when its checkpoint completes)',
   async open(uri: ParsedUri): Promise<SinkWriter> {
     if (uri.path === '') throw new OptionError('sink', 'file sink needs a folder: file:DIR');
     const opts = parseOptions(fileSinkSchema, uri.params, 'file');

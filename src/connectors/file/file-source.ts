@@ -53,18 +53,20 @@ class RangeReader implements SplitReader {
   private readonly splitter: LineSplitter;
   private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
 
+  /** `resumeAt`: a line start recorded by position(); reading continues there. */
   constructor(
     readonly split: SplitDescriptor,
     private readonly cfg: FileSplitConfig,
     context: SplitReaderContext,
+    private readonly resumeAt?: number,
   ) {
-    this.pos = cfg.start;
-    this.splitter = new LineSplitter(context.maxRecordBytes, cfg.start === 0);
+    this.pos = resumeAt ?? cfg.start;
+    this.splitter = new LineSplitter(context.maxRecordBytes, this.pos === 0);
   }
 
   private async open(): Promise<fsp.FileHandle> {
     const fd = await fsp.open(this.cfg.path, 'r');
-    if (this.cfg.start > 0) {
+    if (this.resumeAt === undefined && this.cfg.start > 0) {
       // Skip the line straddling our start: find the first newline at or after start - 1.
       let at = this.cfg.start - 1;
       for (;;) {
@@ -153,10 +155,12 @@ class GzipReader implements SplitReader {
   private recordsRead = 0;
   private readonly splitter: LineSplitter;
 
+  /** `skipRecords`: records already handed out before a restore (gzip cannot seek). */
   constructor(
     readonly split: SplitDescriptor,
     private readonly cfg: FileSplitConfig,
     context: SplitReaderContext,
+    private skipRecords = 0,
   ) {
     this.splitter = new LineSplitter(context.maxRecordBytes);
   }
@@ -167,12 +171,27 @@ class GzipReader implements SplitReader {
       const stream = createReadStream(this.cfg.path, { highWaterMark: READ_CHUNK }).pipe(createGunzip());
       this.iterator = stream[Symbol.asyncIterator]();
     }
+    while (this.skipRecords > 0) {
+      const skipped = await this.readRecords(Math.min(this.skipRecords, 10_000));
+      const n = skipped.lines.length + skipped.oversize.length;
+      this.skipRecords -= n;
+      this.recordsRead += n;
+      if (n === 0) return 'end';
+    }
+    const out = await this.readRecords(maxRecords);
+    this.recordsRead += out.lines.length + out.oversize.length;
+    if (out.lines.length === 0 && out.oversize.length === 0 && this.done) return 'end';
+    return out;
+  }
+
+  private async readRecords(maxRecords: number): Promise<SplitterOutput> {
+    const iterator = this.iterator as AsyncIterator<Buffer>;
     const out: SplitterOutput = { lines: [], oversize: [] };
     while (!this.done && out.lines.length + out.oversize.length < maxRecords) {
       let chunk = this.held;
       this.held = null;
       if (chunk === null) {
-        const next = await this.iterator.next();
+        const next = await iterator.next();
         if (next.done) {
           this.splitter.finish(out);
           this.done = true;
@@ -183,8 +202,6 @@ class GzipReader implements SplitReader {
       const used = this.splitter.push(chunk, out, maxRecords);
       if (used < chunk.length) this.held = chunk.subarray(used);
     }
-    this.recordsRead += out.lines.length + out.oversize.length;
-    if (out.lines.length === 0 && out.oversize.length === 0 && this.done) return 'end';
     return out;
   }
 
@@ -235,8 +252,11 @@ export const fileSource: SourceConnector = {
     return splits;
   },
 
-  createReader(split: SplitDescriptor, context: SplitReaderContext): SplitReader {
+  createReader(split: SplitDescriptor, context: SplitReaderContext, position?: unknown): SplitReader {
     const cfg = split.config as FileSplitConfig;
-    return cfg.gzip ? new GzipReader(split, cfg, context) : new RangeReader(split, cfg, context);
+    const at = position as { offset?: number; records?: number } | undefined;
+    return cfg.gzip
+      ? new GzipReader(split, cfg, context, at?.records ?? 0)
+      : new RangeReader(split, cfg, context, at?.offset);
   },
 };

@@ -18,13 +18,17 @@ const DEFAULT_START = Date.parse('2022-01-01T00:00:00Z');
 class GeneratorReader implements SplitReader {
   private readonly generator: TweetGenerator;
   private emitted = 0;
+  /** Lines emitted before a restore: the wall-clock rate counts from the restart. */
+  private resumedFrom = 0;
   private startedAt = -1;
   private stopped = false;
 
+  /** `resumeAfter`: lines emitted before a restore; the generator is deterministic, so they are generated again and dropped. */
   constructor(
     readonly split: SplitDescriptor,
     private readonly cfg: GeneratorSplitConfig,
     private readonly context: SplitReaderContext,
+    resumeAfter = 0,
   ) {
     this.generator = new TweetGenerator({
       ...defaultGeneratorOptions,
@@ -39,6 +43,9 @@ class GeneratorReader implements SplitReader {
       authors: cfg.authors,
       v1Share: cfg.v1Share,
     });
+    for (let i = 0; i < resumeAfter; i++) this.generator.nextLine();
+    this.emitted = resumeAfter;
+    this.resumedFrom = resumeAfter;
   }
 
   async poll(maxRecords: number): Promise<PollResult> {
@@ -52,7 +59,8 @@ class GeneratorReader implements SplitReader {
       if (budget <= 0) return 'end';
     }
     if (this.cfg.rate > 0) {
-      const due = Math.floor(((now - this.startedAt) / 1000) * this.cfg.rate) - this.emitted;
+      const due =
+        Math.floor(((now - this.startedAt) / 1000) * this.cfg.rate) - (this.emitted - this.resumedFrom);
       budget = Math.min(budget, due);
       if (budget <= 0) return 'idle';
     }
@@ -127,7 +135,8 @@ export const generatorSource: SourceConnector = {
     return splits;
   },
 
-  createReader(split: SplitDescriptor, context: SplitReaderContext): SplitReader {
-    return new GeneratorReader(split, split.config as GeneratorSplitConfig, context);
+  createReader(split: SplitDescriptor, context: SplitReaderContext, position?: unknown): SplitReader {
+    const at = position as { emitted?: number } | undefined;
+    return new GeneratorReader(split, split.config as GeneratorSplitConfig, context, at?.emitted ?? 0);
   },
 };

@@ -7,6 +7,7 @@ const stdoutSchema = {
 
 /** Results as JSON lines on stdout; dead-letter records on stderr, so a pipe gets clean results. */
 class StdoutSinkWriter implements SinkWriter {
+  readonly transactional = false;
   constructor(private readonly withCounts: boolean) {}
 
   write(kind: OutputKind, lines: string): void {

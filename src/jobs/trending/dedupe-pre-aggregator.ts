@@ -19,6 +19,13 @@ export interface DedupePreAggregatorOptions {
   maxHeld: number;
 }
 
+/** A snapshot: the de-duplication ids per key group, and the watermark (which belongs to no key group). */
+export interface DedupeSnapshot {
+  watermark: number;
+  /** Key group -> blob (DedupeState.snapshot), ascending; key groups without ids are absent. */
+  keyGroups: Map<number, Buffer>;
+}
+
 export interface DedupeOutcome {
   duplicates: number;
   /** Tweets late for every window they belong to, as judged here (see addBatch). */
@@ -121,5 +128,41 @@ export class DedupePreAggregator {
 
   dedupeSize(): number {
     return this.dedupe.size;
+  }
+
+  /**
+   * Snapshots the de-duplication state per key group (keyGroupOf(id,
+   * maxParallelism)). Held partials are not part of it: the checkpoint
+   * protocol flushes them at the barrier, so this throws while any are held
+   * (flush first).
+   */
+  snapshot(maxParallelism: number): DedupeSnapshot {
+    if (this.heldCount > 0 || this.singles.length > 0) {
+      throw new Error(
+        `DedupePreAggregator.snapshot: ${this.heldCount + this.singles.length} partials are held; flush before snapshotting`,
+      );
+    }
+    return { watermark: this.wm, keyGroups: this.dedupe.snapshot(maxParallelism) };
+  }
+
+  /**
+   * Restores a fresh operator from any set of key-group blobs (one worker's
+   * snapshot, or after rescaling the key groups this worker now owns, from
+   * several snapshots) and the watermark: the snapshot's, or when merging
+   * several, the minimum of theirs. Ids keep their time buckets, so they
+   * expire as they would have. See DedupeState.restore for errors.
+   */
+  restore(watermark: number, blobs: Iterable<Uint8Array>): void {
+    if (
+      this.wm !== Number.NEGATIVE_INFINITY ||
+      this.dedupe.size > 0 ||
+      this.heldCount > 0 ||
+      this.singles.length > 0
+    )
+      throw new Error('DedupePreAggregator.restore: the operator must be fresh (no state, no watermark)');
+    if (typeof watermark !== 'number' || Number.isNaN(watermark))
+      throw new RangeError(`DedupePreAggregator.restore: bad watermark ${watermark}`);
+    this.dedupe.restore(blobs);
+    this.wm = watermark;
   }
 }

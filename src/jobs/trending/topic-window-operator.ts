@@ -1,5 +1,8 @@
 import { HyperLogLog } from '../../state/hyperloglog';
+import { FloeError } from '../../runtime/errors';
+import { keyGroupOf } from '../../runtime/key-groups';
 import { isWindowComplete, isWindowExpired, WindowSpec } from '../../runtime/windows';
+import { BlobReader, BlobWriter, checkMaxParallelism } from './state-codec';
 import { decayHistory, MAX_GAP_WINDOWS, TopicHistory, trendScore, updateHistory } from './trend-score';
 
 /** A topic's candidacy for a window's top K. */
@@ -48,6 +51,25 @@ interface TopicAggregate {
 interface WindowState {
   fired: boolean;
   topics: Map<string, TopicAggregate>;
+  /**
+   * Only after a restore that merged key groups whose snapshots disagree on
+   * whether this window fired (see restore): the topics that fired already.
+   * They emit updates like topics of a fired window and are not fired again.
+   */
+  firedTopics?: Set<string>;
+}
+
+/**
+ * A snapshot: one blob per key group with state (window contents and trend
+ * history of its topics), plus the operator-wide scalars, which belong to no
+ * key group.
+ */
+export interface TopicWindowSnapshot {
+  watermark: number;
+  /** A metric: restore it on one worker, or sum it when merging. */
+  expiredPartials: number;
+  /** Key group -> blob, ascending; key groups without state are absent. */
+  keyGroups: Map<number, Buffer>;
 }
 
 /**
@@ -82,6 +104,110 @@ export class TopicWindowOperator {
     return this.history.size;
   }
 
+  /**
+   * Snapshots the state per key group (keyGroupOf(topic, maxParallelism)),
+   * without changing it. A key group's blob holds, for each open window
+   * (oldest first) with topics of the group, the window start, whether it
+   * fired, and each topic's count and author sketch (in arrival order, so a
+   * restored operator fires a key group's topics in the original order),
+   * then the trend history of the group's topics. Format: see the comment
+   * above encodeKeyGroup below.
+   */
+  snapshot(maxParallelism: number): TopicWindowSnapshot {
+    checkMaxParallelism(maxParallelism);
+    const groups = new Map<number, KeyGroupContents>();
+    const byTopic = new Map<string, KeyGroupContents>();
+    const groupOf = (topic: string): KeyGroupContents => {
+      let g = byTopic.get(topic);
+      if (g === undefined) {
+        const kg = keyGroupOf(topic, maxParallelism);
+        g = groups.get(kg);
+        if (g === undefined) groups.set(kg, (g = { windows: new Map(), history: [] }));
+        byTopic.set(topic, g);
+      }
+      return g;
+    };
+    for (const start of [...this.windows.keys()].sort((a, b) => a - b)) {
+      const w = this.windows.get(start) as WindowState;
+      for (const [topic, agg] of w.topics) {
+        const g = groupOf(topic);
+        let entries = g.windows.get(start);
+        if (entries === undefined) g.windows.set(start, (entries = []));
+        const fired = w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic));
+        entries.push({ topic, count: agg.count, authors: agg.authors, fired });
+      }
+    }
+    for (const [topic, h] of this.history) groupOf(topic).history.push([topic, h]);
+    const keyGroups = new Map<number, Buffer>();
+    for (const kg of [...groups.keys()].sort((a, b) => a - b)) {
+      keyGroups.set(kg, encodeKeyGroup(kg, maxParallelism, groups.get(kg) as KeyGroupContents));
+    }
+    return { watermark: this.wm, expiredPartials: this.expiredPartials, keyGroups };
+  }
+
+  /**
+   * Restores a fresh operator from any set of key-group blobs (one worker's
+   * snapshot, or after rescaling the key groups this worker now owns, taken
+   * from several workers' snapshots) and the watermark. All blobs are
+   * validated before anything changes; a corrupt one throws
+   * StateBackendError('corrupt-blob'), a key group given twice or blobs of
+   * different maxParallelism throw FloeError('CHECKPOINT_INVALID').
+   *
+   * `watermark`: the snapshot's watermark; when merging several workers'
+   * snapshots, the minimum of their watermarks (never more: an unfired window
+   * would then look complete). Each window keeps the fired flag of the blob
+   * it came from, so nothing fires twice and late partials for fired windows
+   * still emit updates. When the merged blobs disagree about a window (fired
+   * by a worker whose watermark was ahead of the minimum, not by another), or
+   * a window fired in its blob is not complete at the given watermark, the
+   * window stays open: its fired topics emit updates and are not fired again,
+   * its other topics (and topics arriving later) fire when the watermark
+   * completes it, and a window with no such topic fires nothing.
+   *
+   * `expiredPartials`: the metric to continue from (sum it when merging).
+   */
+  restore(watermark: number, blobs: Iterable<Uint8Array>, expiredPartials = 0): void {
+    if (this.windows.size > 0 || this.history.size > 0 || this.wm !== Number.NEGATIVE_INFINITY)
+      throw new Error('TopicWindowOperator.restore: the operator must be fresh (no state, no watermark)');
+    if (typeof watermark !== 'number' || Number.isNaN(watermark))
+      throw new RangeError(`TopicWindowOperator.restore: bad watermark ${watermark}`);
+    const decoded: DecodedKeyGroup[] = [];
+    const seen = new Set<number>();
+    for (const blob of blobs) {
+      const d = decodeKeyGroup(blob);
+      if (decoded.length > 0 && d.maxParallelism !== decoded[0].maxParallelism) {
+        throw new FloeError(
+          'CHECKPOINT_INVALID',
+          `topic-window state: blobs of maxParallelism ${decoded[0].maxParallelism} and ${d.maxParallelism} cannot be merged`,
+        );
+      }
+      if (seen.has(d.keyGroup))
+        throw new FloeError('CHECKPOINT_INVALID', `topic-window state: key group ${d.keyGroup} given twice`);
+      seen.add(d.keyGroup);
+      decoded.push(d);
+    }
+    const merged = new Map<number, { topics: Map<string, TopicAggregate>; fired: Set<string> }>();
+    for (const d of decoded) {
+      for (const dw of d.windows) {
+        let m = merged.get(dw.start);
+        if (m === undefined) merged.set(dw.start, (m = { topics: new Map(), fired: new Set() }));
+        for (const t of dw.topics) {
+          m.topics.set(t.topic, { count: t.count, authors: t.authors });
+          if (t.fired) m.fired.add(t.topic);
+        }
+      }
+      for (const [topic, h] of d.history) this.history.set(topic, h);
+    }
+    for (const [start, m] of merged) {
+      const fired = m.fired.size === m.topics.size && isWindowComplete(start, this.options.spec, watermark);
+      const w: WindowState = { fired, topics: m.topics };
+      if (!fired && m.fired.size > 0) w.firedTopics = m.fired;
+      this.windows.set(start, w);
+    }
+    this.wm = watermark;
+    this.expiredPartials = expiredPartials;
+  }
+
   addPartial(start: number, topic: string, count: number, authors: HyperLogLog): void {
     const { spec, allowedLatenessMs } = this.options;
     if (isWindowExpired(start, spec, allowedLatenessMs, this.wm)) {
@@ -100,7 +226,7 @@ export class TopicWindowOperator {
       agg.count += count;
       agg.authors.merge(authors);
     }
-    if (w.fired) {
+    if (w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic))) {
       const a = w.topics.get(topic) as TopicAggregate;
       this.emitCount({
         start,
@@ -120,7 +246,11 @@ export class TopicWindowOperator {
     const due = [...this.windows.entries()]
       .filter(([start, w]) => !w.fired && isWindowComplete(start, spec, watermark))
       .sort((a, b) => a[0] - b[0]);
-    const fired = due.map(([start, w]) => this.fire(start, w));
+    const fired: FiredWindow[] = [];
+    for (const [start, w] of due) {
+      const f = this.fire(start, w);
+      if (f !== null) fired.push(f);
+    }
     for (const [start] of this.windows) {
       if (isWindowExpired(start, spec, allowedLatenessMs, watermark)) this.windows.delete(start);
     }
@@ -128,12 +258,17 @@ export class TopicWindowOperator {
     return fired;
   }
 
-  private fire(start: number, w: WindowState): FiredWindow {
+  /** Null when every topic of the window fired before a restore: nothing is left to fire. */
+  private fire(start: number, w: WindowState): FiredWindow | null {
     const { spec, minCount, top, trendAlpha } = this.options;
     const end = start + spec.sizeMs;
+    const already = w.firedTopics;
     w.fired = true;
+    w.firedTopics = undefined;
+    if (already !== undefined && already.size === w.topics.size) return null;
     const candidates: TrendCandidate[] = [];
     for (const [topic, agg] of w.topics) {
+      if (already !== undefined && already.has(topic)) continue;
       const distinctAuthors = agg.authors.estimate();
       this.emitCount({ start, end, topic, count: agg.count, distinctAuthors });
       const prior = this.history.get(topic);
@@ -154,4 +289,150 @@ export class TopicWindowOperator {
     const horizon = latestStart - MAX_GAP_WINDOWS * this.options.spec.slideMs;
     for (const [topic, h] of this.history) if (h.lastWindowStart < horizon) this.history.delete(topic);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Key group blob, version 1 (state-codec.ts: magic, version, CRC32 and primitives):
+//
+//   "FLTW" | 1 | body | CRC32
+//   body:
+//     varint maxParallelism, varint key group
+//     varint W = windows; W times, by ascending start:
+//       zigzag start
+//       u8 fired: 0 = no, 1 = yes, 2 = per topic (a window left open by a merging restore)
+//       varint T >= 1 = topics; T times, in arrival order:
+//         string topic, [u8 fired (0/1) when the window's byte is 2],
+//         varint count >= 1, bytes author sketch (HyperLogLog.toBytes)
+//     varint H = trend histories; H times: string topic, f64 mean, f64 variance, zigzag lastWindowStart
+//
+// Every topic must hash to the blob's key group: a blob restored under
+// another maxParallelism, or mislabelled, is rejected.
+
+const MAGIC = 'FLTW';
+const VERSION = 1;
+const KIND = 'topic-window';
+
+interface TopicEntry {
+  topic: string;
+  count: number;
+  authors: HyperLogLog;
+  fired: boolean;
+}
+
+interface KeyGroupContents {
+  /** Start -> the group's topics in that window; inserted in ascending start order. */
+  windows: Map<number, TopicEntry[]>;
+  history: [string, TopicHistory][];
+}
+
+interface DecodedKeyGroup {
+  keyGroup: number;
+  maxParallelism: number;
+  windows: { start: number; topics: TopicEntry[] }[];
+  history: [string, TopicHistory][];
+}
+
+function encodeKeyGroup(keyGroup: number, maxParallelism: number, g: KeyGroupContents): Buffer {
+  const out = new BlobWriter(MAGIC, VERSION);
+  out.varint(maxParallelism);
+  out.varint(keyGroup);
+  out.varint(g.windows.size);
+  for (const [start, entries] of g.windows) {
+    out.zigzag(start);
+    const firedCount = entries.reduce((n, e) => n + (e.fired ? 1 : 0), 0);
+    const flag = firedCount === 0 ? 0 : firedCount === entries.length ? 1 : 2;
+    out.u8(flag);
+    out.varint(entries.length);
+    for (const e of entries) {
+      out.string(e.topic);
+      if (flag === 2) out.u8(e.fired ? 1 : 0);
+      out.varint(e.count);
+      out.bytes(e.authors.toBytes());
+    }
+  }
+  out.varint(g.history.length);
+  for (const [topic, h] of g.history) {
+    out.string(topic);
+    out.f64(h.mean);
+    out.f64(h.variance);
+    out.zigzag(h.lastWindowStart);
+  }
+  return out.finish();
+}
+
+function decodeKeyGroup(blob: Uint8Array): DecodedKeyGroup {
+  const r = new BlobReader(KIND, MAGIC, VERSION, blob);
+  const maxParallelism = r.varint('maxParallelism');
+  try {
+    checkMaxParallelism(maxParallelism);
+  } catch (e) {
+    throw r.corrupt((e as Error).message);
+  }
+  const keyGroup = r.varint('key group');
+  if (keyGroup >= maxParallelism)
+    throw r.corrupt(`key group ${keyGroup} out of range for maxParallelism ${maxParallelism}`);
+  const checkTopic = (topic: string, where: string): void => {
+    const kg = keyGroupOf(topic, maxParallelism);
+    if (kg !== keyGroup)
+      throw r.corrupt(`topic ${JSON.stringify(topic)} ${where} is in key group ${kg}, not ${keyGroup}`);
+  };
+  const windows: DecodedKeyGroup['windows'] = [];
+  // Each window takes at least 1 (start) + 1 (flag) + 1 (count) bytes.
+  const windowCount = r.count('window count', 3);
+  for (let i = 0; i < windowCount; i++) {
+    const start = r.zigzag('window start');
+    if (i > 0 && start <= windows[i - 1].start)
+      throw r.corrupt(`window starts not ascending (${start} after ${windows[i - 1].start})`);
+    const flag = r.u8(`fired flag of window ${start}`);
+    if (flag > 2) throw r.corrupt(`window ${start} has fired flag ${flag}`);
+    // Each topic takes at least 1 (topic) + 1 (count) + 1 (sketch length) + 1 (sketch) bytes.
+    const topicCount = r.count(`topic count of window ${start}`, 4);
+    if (topicCount === 0) throw r.corrupt(`window ${start} has no topics`);
+    const topics: TopicEntry[] = [];
+    const names = new Set<string>();
+    for (let t = 0; t < topicCount; t++) {
+      const topic = r.string(`topic ${t} of window ${start}`);
+      checkTopic(topic, `in window ${start}`);
+      if (names.has(topic)) throw r.corrupt(`topic ${JSON.stringify(topic)} twice in window ${start}`);
+      names.add(topic);
+      let fired = flag === 1;
+      if (flag === 2) {
+        const f = r.u8(`fired flag of ${JSON.stringify(topic)} in window ${start}`);
+        if (f > 1) throw r.corrupt(`topic ${JSON.stringify(topic)} in window ${start} has fired flag ${f}`);
+        fired = f === 1;
+      }
+      const count = r.varint(`count of ${JSON.stringify(topic)} in window ${start}`);
+      if (count < 1) throw r.corrupt(`count of ${JSON.stringify(topic)} in window ${start} is ${count}`);
+      const sketch = r.bytes(`author sketch of ${JSON.stringify(topic)} in window ${start}`);
+      let authors: HyperLogLog;
+      try {
+        authors = HyperLogLog.fromBytes(sketch);
+      } catch (e) {
+        throw r.corrupt(
+          `author sketch of ${JSON.stringify(topic)} in window ${start}: ${(e as Error).message}`,
+          e,
+        );
+      }
+      topics.push({ topic, count, authors, fired });
+    }
+    windows.push({ start, topics });
+  }
+  const history: [string, TopicHistory][] = [];
+  const historyTopics = new Set<string>();
+  // Each history takes at least 1 (topic) + 8 + 8 + 1 bytes.
+  const historyCount = r.count('history count', 18);
+  for (let i = 0; i < historyCount; i++) {
+    const topic = r.string(`history topic ${i}`);
+    checkTopic(topic, 'in the history');
+    if (historyTopics.has(topic)) throw r.corrupt(`history of ${JSON.stringify(topic)} twice`);
+    historyTopics.add(topic);
+    const mean = r.f64(`history mean of ${JSON.stringify(topic)}`);
+    const variance = r.f64(`history variance of ${JSON.stringify(topic)}`);
+    if (!Number.isFinite(mean) || !Number.isFinite(variance))
+      throw r.corrupt(`history of ${JSON.stringify(topic)} has mean ${mean}, variance ${variance}`);
+    const lastWindowStart = r.zigzag(`history window of ${JSON.stringify(topic)}`);
+    history.push([topic, { mean, variance, lastWindowStart }]);
+  }
+  r.done();
+  return { keyGroup, maxParallelism, windows, history };
 }

@@ -40,6 +40,19 @@ export class TrendAggregator {
     return Math.min(...this.workerWatermarks);
   }
 
+  /** Windows still waiting for some worker, as plain data for a checkpoint. */
+  snapshot(): { start: number; end: number; candidates: TrendCandidate[] }[] {
+    return [...this.pending.entries()].map(([start, p]) => ({ start, end: p.end, candidates: p.candidates }));
+  }
+
+  /**
+   * Restores pending windows. Worker watermarks start over: after a restore the
+   * workers (maybe a different number of them) report theirs again.
+   */
+  restore(pending: { start: number; end: number; candidates: TrendCandidate[] }[]): void {
+    for (const p of pending) this.pending.set(p.start, { end: p.end, candidates: [...p.candidates] });
+  }
+
   private drain(): WindowTrends[] {
     const wm = this.watermark();
     const ready = [...this.pending.entries()].filter(([, p]) => p.end - 1 <= wm).sort((a, b) => a[0] - b[0]);

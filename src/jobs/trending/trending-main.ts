@@ -1,4 +1,5 @@
 import type { JobMainContext, JobMainSide } from '../../runtime/job-runner';
+import type { JsonValue } from '../../state/checkpoint-metadata';
 import { isoTime, stringifyTrends } from './records';
 import { TrendAggregator, WindowTrends } from './trend-aggregator';
 import type { FiredMessage } from './trending-messages';
@@ -28,7 +29,7 @@ export function createTrendingMain(
             score: t.score,
           }) + '\n';
       });
-      ctx.sink.write('trends', lines);
+      ctx.output('trends', lines);
       onWindowTrends?.(w);
     }
   };
@@ -36,6 +37,12 @@ export function createTrendingMain(
     onJobMessage(worker, payload) {
       const msg = payload as FiredMessage;
       write(aggregator.add(worker, msg.fired, msg.watermark));
+    },
+    snapshot() {
+      return aggregator.snapshot() as unknown as JsonValue;
+    },
+    restore(state) {
+      aggregator.restore(state as unknown as ReturnType<TrendAggregator['snapshot']>);
     },
     finish() {
       const left = aggregator.watermark();

@@ -3,10 +3,10 @@ import { PeerMesh } from '../../runtime/exchange';
 import { KeyGroupRouter } from '../../runtime/key-groups';
 import { lastWindowStart, WindowSpec } from '../../runtime/windows';
 import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
-import type { SplitState } from '../../runtime/source-runner';
+import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
 import { HyperLogLog } from '../../state/hyperloglog';
-import { DedupePreAggregator } from './dedupe-pre-aggregator';
+import { DedupePreAggregator, type DedupeSnapshot } from './dedupe-pre-aggregator';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
 import { TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
@@ -155,7 +155,25 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         windowDone();
       }
     },
+    onBarrier(id) {
+      // Barrier n has passed every stage of this worker: its output so far belongs to epoch n.
+      flushOutput(true);
+      const window = operator.snapshot(maxParallelism);
+      const dedupe = stage2Snapshots.get(id);
+      const splits = sourceSnapshots.get(id);
+      stage2Snapshots.delete(id);
+      sourceSnapshots.delete(id);
+      if (dedupe === undefined || splits === undefined)
+        throw new Error(`checkpoint ${id}: barrier order broken`);
+      ctx.acknowledge(id, splits, [
+        { operator: 'dedupe', watermark: dedupe.watermark, keyGroups: [...dedupe.keyGroups] },
+        { operator: 'window', watermark: window.watermark, keyGroups: [...window.keyGroups] },
+      ]);
+    },
   });
+  /** Snapshots of the earlier stages, waiting for the same barrier at the window stage. */
+  const stage2Snapshots = new Map<number, DedupeSnapshot>();
+  const sourceSnapshots = new Map<number, SplitCheckpoint[]>();
 
   // Stage 2: de-duplication and local pre-aggregation, for the ids this worker owns.
   const stage2 = new DedupePreAggregator({
@@ -210,6 +228,11 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         stage2.advance(wm);
         flushPartials();
         partials.broadcastWatermark(wm, idle);
+      },
+      onBarrier(id) {
+        flushPartials();
+        stage2Snapshots.set(id, stage2.snapshot(maxParallelism));
+        partials.broadcastBarrier(id);
       },
     },
     runtime.maxInFlight,
@@ -270,8 +293,20 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
     }
   };
 
+  const restore = ctx.start.restore?.operators;
+  if (restore?.dedupe !== undefined) {
+    stage2.restore(restore.dedupe.watermark, restore.dedupe.blobs);
+    emittedWatermark = restore.dedupe.watermark;
+  }
+  if (restore?.window !== undefined) operator.restore(restore.window.watermark, restore.window.blobs);
+
   const sourceDone = ctx.runSources({
     onBatch,
+    onBarrier(id, splits) {
+      // Batches are sent as they are read, so nothing is pending in the builders here.
+      sourceSnapshots.set(id, splits);
+      tweets.broadcastBarrier(id);
+    },
     onWatermark(wm, idle) {
       emittedWatermark = Math.max(emittedWatermark, wm);
       progress.sourceWatermark = wm;
