@@ -10,6 +10,7 @@ import { LiveView } from '../runtime/live-view';
 import { createLogger } from '../runtime/logger';
 import { parseOptions, Schema } from '../runtime/options';
 import { runtimeSchema } from '../runtime/runtime-options';
+import { checkpointsCommand, savepointCommand } from './checkpoints-command';
 import { generateCommand } from './generate-command';
 
 const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -122,6 +123,8 @@ export function buildProgram(): Command {
   });
 
   program.addCommand(generateCommand());
+  program.addCommand(checkpointsCommand());
+  program.addCommand(savepointCommand());
   return program;
 }
 

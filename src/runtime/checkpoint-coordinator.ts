@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SinkWriter, SplitDescriptor } from '../connectors/contract';
 import {
   dataFileEntry,
+  type CheckpointKind,
   type CheckpointMetadata,
   type DataFileEntry,
   type JsonValue,
@@ -73,7 +74,10 @@ const wmFromJson = (v: number | string): number => (typeof v === 'number' ? v : 
  */
 export class CheckpointCoordinator {
   private nextId: number;
-  private inFlight: { id: number; acks: Map<number, Ack> } | null = null;
+  private inFlight: { id: number; kind: CheckpointKind; acks: Map<number, Ack> } | null = null;
+  /** A savepoint was asked for: the next checkpoint is one. */
+  private savepointWanted = false;
+  private savepointWaiters: { resolve: (id: number) => void; reject: (err: unknown) => void }[] = [];
   private held = new Map<number, WorkerToMain[]>();
   private writing: Promise<void> = Promise.resolve();
   private failure: unknown = null;
@@ -103,7 +107,9 @@ export class CheckpointCoordinator {
   trigger(): void {
     if (this.inFlight !== null || !this.accepting || this.failure !== null) return;
     const id = this.nextId++;
-    this.inFlight = { id, acks: new Map() };
+    const kind: CheckpointKind = this.savepointWanted ? 'savepoint' : 'checkpoint';
+    this.savepointWanted = false;
+    this.inFlight = { id, kind, acks: new Map() };
     this.log.debug({ checkpoint: id }, 'checkpoint triggered');
     for (let w = 0; w < this.job.parallelism; w++) this.post(w, { t: 'checkpoint', id });
   }
@@ -128,6 +134,18 @@ export class CheckpointCoordinator {
     return done;
   }
 
+  /**
+   * Takes a savepoint: a checkpoint kept until deleted (retention skips it),
+   * restorable at any parallelism. Resolves with its id once committed.
+   */
+  savepoint(): Promise<number> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const done = new Promise<number>((resolve, reject) => this.savepointWaiters.push({ resolve, reject }));
+    this.savepointWanted = true;
+    this.trigger();
+    return done;
+  }
+
   /** Takes a worker message if it is the coordinator's (an ack) or must wait (alignment). */
   accept(worker: number, msg: WorkerToMain): boolean {
     const flight = this.inFlight;
@@ -143,25 +161,32 @@ export class CheckpointCoordinator {
     if (msg.id !== flight.id)
       throw new Error(`worker ${worker} acknowledged checkpoint ${msg.id} during ${flight.id}`);
     flight.acks.set(worker, msg);
-    if (flight.acks.size === this.job.parallelism) this.complete(flight.id, flight.acks);
+    if (flight.acks.size === this.job.parallelism) this.complete(flight.id, flight.kind, flight.acks);
     return true;
   }
 
-  private complete(id: number, acks: Map<number, Ack>): void {
+  private complete(id: number, kind: CheckpointKind, acks: Map<number, Ack>): void {
     const main = this.mainState.snapshot();
     this.inFlight = null;
     const released = this.held;
     this.held = new Map();
+    const savepointWaiters = kind === 'savepoint' ? this.savepointWaiters.splice(0) : [];
     this.writing = this.writing
-      .then(() => this.persist(id, acks, main, false))
+      .then(() => this.persist(id, acks, main, false, kind))
       .then(
-        () => this.settleWaiters((w) => w.resolve(id)),
+        () => {
+          this.settleWaiters((w) => w.resolve(id));
+          savepointWaiters.forEach((w) => w.resolve(id));
+        },
         (err: unknown) => {
           this.failure ??= err;
           this.log.error({ checkpoint: id, err }, 'checkpoint failed');
           this.settleWaiters((w) => w.reject(err));
+          savepointWaiters.forEach((w) => w.reject(err));
         },
       );
+    // A savepoint asked for while this checkpoint ran goes next.
+    if (this.savepointWanted) this.trigger();
     // Output after barrier n: epoch n + 1, in arrival order per worker.
     for (const [worker, msgs] of released) for (const m of msgs) this.dispatch(worker, m);
   }
@@ -171,6 +196,7 @@ export class CheckpointCoordinator {
     acks: Map<number, Ack>,
     main: JsonValue,
     finished: boolean,
+    kind: CheckpointKind = 'checkpoint',
   ): Promise<void> {
     const started = Date.now();
     const files: DataFileEntry[] = [];
@@ -210,7 +236,7 @@ export class CheckpointCoordinator {
     const metadata: CheckpointMetadata = {
       id,
       time: new Date().toISOString(),
-      kind: 'checkpoint',
+      kind,
       jobName: this.job.name,
       parallelism: this.job.parallelism,
       maxParallelism: this.job.maxParallelism,
@@ -231,7 +257,11 @@ export class CheckpointCoordinator {
         ms: Date.now() - started,
         finished,
       },
-      finished ? 'final epoch committed' : 'checkpoint completed',
+      finished
+        ? 'final epoch committed'
+        : kind === 'savepoint'
+          ? 'savepoint completed'
+          : 'checkpoint completed',
     );
   }
 

@@ -214,7 +214,8 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       (w, m) => controls[w].postMessage(m),
       dispatch,
       log,
-      restored?.checkpointId ?? 0,
+      // Number on from every checkpoint already there (a corrupt newest one included), never reusing an id.
+      Math.max(restored?.checkpointId ?? 0, (await storage.latest())?.id ?? 0),
     );
   }
   let abandoned = false;
@@ -285,9 +286,22 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       },
     );
   };
+  // `floe savepoint --pid` asks through SIGUSR2 (there is no admin endpoint yet).
+  const onSavepointSignal = (): void => {
+    if (coordinator === undefined) {
+      log.warn('savepoint asked for, but this job runs without --checkpoint-dir');
+      return;
+    }
+    log.info('savepoint asked for');
+    coordinator.savepoint().then(
+      (id) => log.info({ savepoint: id }, 'savepoint committed'),
+      (err: unknown) => log.error({ err }, 'savepoint failed'),
+    );
+  };
   if (params.handleSignals) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGUSR2', onSavepointSignal);
   }
 
   const timer = cp === undefined ? undefined : setInterval(() => coordinator?.trigger(), cp.intervalMs);
@@ -309,6 +323,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     if (params.handleSignals) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGUSR2', onSavepointSignal);
     }
     clearInterval(timer);
     for (const c of controls) c.close();
