@@ -143,15 +143,7 @@ interface DecodedDedupeKeyGroup {
 
 function decodeKeyGroup(blob: Uint8Array): DecodedDedupeKeyGroup {
   const r = new BlobReader('dedupe', MAGIC, VERSION, blob);
-  const maxParallelism = r.varint('maxParallelism');
-  try {
-    checkMaxParallelism(maxParallelism);
-  } catch (e) {
-    throw r.corrupt((e as Error).message);
-  }
-  const keyGroup = r.varint('key group');
-  if (keyGroup >= maxParallelism)
-    throw r.corrupt(`key group ${keyGroup} out of range for maxParallelism ${maxParallelism}`);
+  const { maxParallelism, keyGroup } = r.keyGroupHeader();
   const bucketMs = r.varint('bucket size');
   if (bucketMs < 1) throw r.corrupt('bucket size 0');
   const buckets: [number, string[]][] = [];

@@ -362,15 +362,7 @@ function encodeKeyGroup(keyGroup: number, maxParallelism: number, g: KeyGroupCon
 
 function decodeKeyGroup(blob: Uint8Array): DecodedKeyGroup {
   const r = new BlobReader(KIND, MAGIC, VERSION, blob);
-  const maxParallelism = r.varint('maxParallelism');
-  try {
-    checkMaxParallelism(maxParallelism);
-  } catch (e) {
-    throw r.corrupt((e as Error).message);
-  }
-  const keyGroup = r.varint('key group');
-  if (keyGroup >= maxParallelism)
-    throw r.corrupt(`key group ${keyGroup} out of range for maxParallelism ${maxParallelism}`);
+  const { maxParallelism, keyGroup } = r.keyGroupHeader();
   const checkTopic = (topic: string, where: string): void => {
     const kg = keyGroupOf(topic, maxParallelism);
     if (kg !== keyGroup)
