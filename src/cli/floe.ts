@@ -8,27 +8,11 @@ import { FloeError, OptionError } from '../runtime/errors';
 import { runJob } from '../runtime/job-runner';
 import { LiveView } from '../runtime/live-view';
 import { createLogger } from '../runtime/logger';
-import { parseOptions, Schema } from '../runtime/options';
+import { parseOptions } from '../runtime/options';
 import { runtimeSchema } from '../runtime/runtime-options';
 import { checkpointsCommand, savepointCommand } from './checkpoints-command';
 import { generateCommand } from './generate-command';
-
-const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Adds one --flag per schema key; defaults stay in the schema and are applied when validating. */
-function addSchemaOptions(cmd: Command, schema: Schema): void {
-  for (const [key, spec] of Object.entries(schema)) {
-    const def = spec.default === undefined ? '' : ` (default: ${String(spec.default)})`;
-    if (spec.type === 'boolean') cmd.addOption(new Option(`--${key}`, spec.doc + def));
-    else cmd.addOption(new Option(`--${key} <value>`, spec.doc + def));
-  }
-}
-
-function pick(schema: Schema, opts: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(schema)) if (opts[camel(key)] !== undefined) out[key] = opts[camel(key)];
-  return out;
-}
+import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 function connectorHelp(): string {
   const src = Object.values(sourceConnectors).map((c) => `  ${c.usage}`);
@@ -65,14 +49,14 @@ export function buildProgram(): Command {
     const job = jobs[jobName];
     if (job === undefined)
       throw new OptionError('job', `unknown job "${jobName}" (known: ${Object.keys(jobs).join(', ')})`);
-    const rt = parseOptions(runtimeSchema, pick(runtimeSchema, opts));
+    const rt = parseOptions(runtimeSchema, pickSchemaOptions(runtimeSchema, opts));
     if (rt.parallelism > rt['max-parallelism']) {
       throw new OptionError('parallelism', `must not exceed max-parallelism (${rt['max-parallelism']})`);
     }
     if (rt.restore !== undefined && rt['checkpoint-dir'] === undefined) {
       throw new OptionError('restore', 'needs --checkpoint-dir (where the checkpoints are)');
     }
-    const jobOptions = job.resolve(pick(job.schema, opts));
+    const jobOptions = job.resolve(pickSchemaOptions(job.schema, opts));
     const source = parseUri(String(opts.source));
     const sink = parseUri(String(opts.sink));
     const log = createLogger(String(opts.logLevel));

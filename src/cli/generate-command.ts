@@ -1,12 +1,13 @@
 import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { generatorSourceSchema } from '../connectors/generator/generator-options';
 import { defaultGeneratorOptions, TweetGenerator } from '../connectors/generator/tweet-generator';
 import { OptionError } from '../runtime/errors';
 import { parseOptions } from '../runtime/options';
+import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 const CHUNK_BYTES = 1 << 20;
 /** The generator options that make sense for a file (rate and duration do not). */
@@ -27,20 +28,12 @@ export function generateCommand(): Command {
     .description('write synthetic tweets as JSON lines (the generator source, to a file)')
     .requiredOption('--count <n>', 'number of tweets')
     .requiredOption('--out <file>', 'output file; .gz compresses');
-  for (const key of FILE_KEYS) {
-    const spec = generatorSourceSchema[key];
-    const def = 'default' in spec && spec.default !== undefined ? ` (default: ${String(spec.default)})` : '';
-    cmd.addOption(new Option(`--${key} <value>`, spec.doc + def));
-  }
+  addSchemaOptions(cmd, generatorSourceSchema, FILE_KEYS);
   cmd.action(async (opts: Record<string, string>) => {
     const count = Number(opts.count);
     if (!Number.isInteger(count) || count < 1)
       throw new OptionError('count', `expected a whole number >= 1, got ${opts.count}`);
-    const raw: Record<string, string> = {};
-    for (const key of FILE_KEYS) {
-      const v = opts[key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
-      if (v !== undefined) raw[key] = v;
-    }
+    const raw = pickSchemaOptions(generatorSourceSchema, opts, FILE_KEYS);
     const o = parseOptions(generatorSourceSchema, raw, 'generate');
     const startMs = o.start === undefined ? Date.parse('2022-01-01T00:00:00Z') : Date.parse(o.start);
     if (Number.isNaN(startMs))

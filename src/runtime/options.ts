@@ -123,13 +123,3 @@ export function parseOptions<S extends Schema>(
   }
   return out as Parsed<S>;
 }
-
-/** One line per option, for --help texts. */
-export function describeSchema(schema: Schema): string {
-  return Object.entries(schema)
-    .map(([key, spec]) => {
-      const def = spec.default === undefined ? '' : ` (default ${String(spec.default)})`;
-      return `  ${key}: ${spec.doc}${def}`;
-    })
-    .join('\n');
-}

@@ -51,10 +51,6 @@ export class WatermarkCombiner {
     if (!this.inputs.has(id)) this.inputs.set(id, { watermark: MIN_WATERMARK, idle: false });
   }
 
-  removeInput(id: string | number): void {
-    this.inputs.delete(id);
-  }
-
   hasInput(id: string | number): boolean {
     return this.inputs.has(id);
   }

@@ -1,27 +1,9 @@
 import { DedupePreAggregator } from '../../src/jobs/trending/dedupe-pre-aggregator';
-import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
+import { tweetBatch } from '../support/tweet-batch';
 
 const MIN = 60_000;
-const NEG = Number.NEGATIVE_INFINITY;
 
-function batch(
-  tweets: { id: string; ts: number; author?: string; topics: string[]; threshold?: number }[],
-): TweetBatch {
-  const offsets = [0];
-  const topics: string[] = [];
-  for (const t of tweets) {
-    topics.push(...t.topics);
-    offsets.push(topics.length);
-  }
-  return {
-    ids: tweets.map((t) => t.id),
-    timestamps: Float64Array.from(tweets.map((t) => t.ts)),
-    authors: tweets.map((t) => t.author ?? ''),
-    topicOffsets: Uint32Array.from(offsets),
-    topics,
-    lateThresholds: Float64Array.from(tweets.map((t) => t.threshold ?? NEG)),
-  };
-}
+const batch = tweetBatch;
 
 const make = (allowedLatenessMs = 0, slideMs = MIN) =>
   new DedupePreAggregator({

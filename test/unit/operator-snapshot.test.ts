@@ -25,7 +25,7 @@ import {
 } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { DedupeState } from '../../src/jobs/trending/dedupe';
 import { BlobWriter } from '../../src/jobs/trending/state-codec';
-import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
+import { tweetBatch, type TestTweet } from '../support/tweet-batch';
 
 const MAX_P = 128;
 const SEC = 1000;
@@ -458,30 +458,8 @@ describe('TopicWindowOperator restore: fired flags', () => {
 // ---------------------------------------------------------------------------
 // DedupePreAggregator
 
-interface Tweet {
-  id: string;
-  ts: number;
-  author?: string;
-  topics: string[];
-  threshold?: number;
-}
-
-function batch(tweets: Tweet[]): TweetBatch {
-  const offsets = [0];
-  const topics: string[] = [];
-  for (const t of tweets) {
-    topics.push(...t.topics);
-    offsets.push(topics.length);
-  }
-  return {
-    ids: tweets.map((t) => t.id),
-    timestamps: Float64Array.from(tweets.map((t) => t.ts)),
-    authors: tweets.map((t) => t.author ?? ''),
-    topicOffsets: Uint32Array.from(offsets),
-    topics,
-    lateThresholds: Float64Array.from(tweets.map((t) => t.threshold ?? Number.NEGATIVE_INFINITY)),
-  };
-}
+type Tweet = TestTweet;
+const batch = tweetBatch;
 
 type DedupeStep = { kind: 'batch'; tweets: Tweet[] } | { kind: 'watermark'; wm: number };
 
