@@ -20,6 +20,8 @@ function summary(meta: CheckpointMetadata): Record<string, unknown> {
     maxParallelism: meta.maxParallelism,
     files: meta.files.length + meta.sharedFiles.length,
     bytes: bytes(meta),
+    /** Of those, written by an earlier checkpoint and referred to (incremental). */
+    reusedFiles: meta.sharedFiles.length,
     splits: Object.keys(meta.sourcePositions).length,
   };
 }
@@ -77,6 +79,20 @@ export function checkpointsCommand(): Command {
         const jobFile =
           job === undefined ? undefined : (JSON.parse(job.data.toString('utf8')) as Record<string, unknown>);
         const operators = (jobFile?.operators ?? {}) as Record<string, number[]>;
+        const deltas = (jobFile?.deltas ?? []) as {
+          operator: string;
+          keyGroups: { start: number; end: number };
+        }[];
+        // Key groups with state per operator: keyed files, and the worker ranges of incremental deltas.
+        const keyGroups = new Map<string, Set<number>>();
+        for (const [op, kgs] of Object.entries(operators)) keyGroups.set(op, new Set(kgs));
+        for (const d of deltas) {
+          let set = keyGroups.get(d.operator);
+          if (set === undefined) keyGroups.set(d.operator, (set = new Set()));
+          for (let kg = d.keyGroups.start; kg <= d.keyGroups.end; kg++) set.add(kg);
+        }
+        const deltaCounts: Record<string, number> = {};
+        for (const d of deltas) deltaCounts[d.operator] = (deltaCounts[d.operator] ?? 0) + 1;
         process.stdout.write(
           JSON.stringify(
             {
@@ -84,7 +100,8 @@ export function checkpointsCommand(): Command {
               location: loaded.location,
               finished: jobFile?.finished ?? false,
               sourcePositions: loaded.metadata.sourcePositions,
-              keyGroups: Object.fromEntries(Object.entries(operators).map(([op, kgs]) => [op, kgs.length])),
+              keyGroups: Object.fromEntries([...keyGroups].map(([op, kgs]) => [op, kgs.size])),
+              deltas: deltaCounts,
               operatorWatermarks: jobFile?.watermarks ?? [],
             },
             null,

@@ -6,11 +6,12 @@ import {
   type CheckpointMetadata,
   type DataFileEntry,
   type JsonValue,
+  type SharedFileEntry,
 } from '../state/checkpoint-metadata';
 import { mapLimit, type CheckpointStorage } from '../state/checkpoint-storage';
 import { FloeError } from './errors';
-import { keyGroupRangeForWorker } from './key-groups';
-import type { MainToWorker, OperatorSnapshot, WorkerRestore, WorkerToMain } from './protocol';
+import { keyGroupRangeForWorker, type KeyGroupRange } from './key-groups';
+import type { DeferredState, MainToWorker, WorkerRestore, WorkerToMain } from './protocol';
 
 /** The job's own file in every checkpoint: epoch, watermarks, main-thread state. */
 const JOB_FILE = 'job.json';
@@ -22,11 +23,52 @@ interface JobFile {
   watermarks: Record<string, number>[];
   /** Operator name -> key groups with a file. */
   operators: Record<string, number[]>;
+  /** Incremental state every restore needs: each delta file still live at this checkpoint. */
+  deltas: { operator: string; name: string; expiresAt: number | string; keyGroups: KeyGroupRange }[];
   /** The main thread's part of the job (e.g. pending top-K lists). */
   main: JsonValue;
 }
 
 type Ack = Extract<WorkerToMain, { t: 'ack' }>;
+type StateMessage = Extract<WorkerToMain, { t: 'state' }>;
+
+/** An operator's delta that a restore still needs (see OperatorSnapshot.delta). */
+export interface LiveDelta {
+  operator: string;
+  /** Unique across checkpoints: "<operator>-delta-c<checkpoint>-w<worker>". */
+  name: string;
+  /** The operator watermark at which it is no longer needed, ms. */
+  expiresAt: number;
+  /** Key groups of the worker that wrote it. */
+  keyGroups: KeyGroupRange;
+  /** Where a checkpoint (never a savepoint, which may be deleted) holds it. */
+  ref?: SharedFileEntry;
+  /** Its bytes, while no checkpoint holds it (new, or restored: see restore). */
+  data?: Uint8Array;
+}
+
+/** Measured while a checkpoint is taken, for its log line. */
+interface CheckpointStats {
+  /** Date.now() at the trigger. */
+  triggeredAt: number;
+  /** The longest time a worker's processing stopped: for the barrier, or for a slice of encoding its state, ms. */
+  pauseMs: number;
+  /** The most time a worker spent encoding its state after the barrier (in slices), ms. */
+  asyncBusyMs: number;
+  /** Keyed state entries over all workers. */
+  entries: number;
+}
+
+/** Deferred state messages a checkpoint waits for. */
+interface DeferredStates {
+  waiting: Set<number>;
+  /** Every worker acknowledged: no worker joins `waiting` any more. */
+  sealed: boolean;
+  states: Map<number, DeferredState>;
+  done: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /** What the main thread's part of a job keeps across checkpoints. */
 export interface MainState {
@@ -39,6 +81,8 @@ export interface RestoredJob {
   finished: boolean;
   /** Per new worker. */
   workers: WorkerRestore[];
+  /** The checkpoint's live deltas, for the coordinator of the restored job. */
+  liveDeltas: LiveDelta[];
 }
 
 /**
@@ -74,7 +118,8 @@ const wmFromJson = (v: number | string): number => (typeof v === 'number' ? v : 
  */
 export class CheckpointCoordinator {
   private nextId: number;
-  private inFlight: { id: number; kind: CheckpointKind; acks: Map<number, Ack> } | null = null;
+  private inFlight: { id: number; kind: CheckpointKind; acks: Map<number, Ack>; triggeredAt: number } | null =
+    null;
   /** A savepoint was asked for: the next checkpoint is one. */
   private savepointWanted = false;
   private savepointWaiters: { resolve: (id: number) => void; reject: (err: unknown) => void }[] = [];
@@ -84,6 +129,10 @@ export class CheckpointCoordinator {
   private waiters: { resolve: (id: number) => void; reject: (err: unknown) => void }[] = [];
   /** Whether every worker is still alive to take a barrier. */
   private accepting = true;
+  private deferred = new Map<number, DeferredStates>();
+  /** Keyed state files of the last checkpoint, by name: an unchanged key group is referenced, not rewritten. */
+  private previousFiles = new Map<string, SharedFileEntry>();
+  private liveDeltas: LiveDelta[];
 
   constructor(
     private readonly storage: CheckpointStorage,
@@ -94,8 +143,10 @@ export class CheckpointCoordinator {
     private readonly dispatch: (worker: number, msg: WorkerToMain) => void,
     private readonly log: Logger,
     lastCheckpointId = 0,
+    restoredDeltas: LiveDelta[] = [],
   ) {
     this.nextId = lastCheckpointId + 1;
+    this.liveDeltas = restoredDeltas;
   }
 
   /** The epoch that output dispatched now belongs to. */
@@ -109,7 +160,7 @@ export class CheckpointCoordinator {
     const id = this.nextId++;
     const kind: CheckpointKind = this.savepointWanted ? 'savepoint' : 'checkpoint';
     this.savepointWanted = false;
-    this.inFlight = { id, kind, acks: new Map() };
+    this.inFlight = { id, kind, acks: new Map(), triggeredAt: Date.now() };
     this.log.debug({ checkpoint: id }, 'checkpoint triggered');
     for (let w = 0; w < this.job.parallelism; w++) this.post(w, { t: 'checkpoint', id });
   }
@@ -148,6 +199,10 @@ export class CheckpointCoordinator {
 
   /** Takes a worker message if it is the coordinator's (an ack) or must wait (alignment). */
   accept(worker: number, msg: WorkerToMain): boolean {
+    if (msg.t === 'state') {
+      this.onState(worker, msg);
+      return true;
+    }
     const flight = this.inFlight;
     if (flight === null) return false;
     // Only output and job messages belong to an epoch; progress, logs and 'end' pass.
@@ -161,18 +216,72 @@ export class CheckpointCoordinator {
     if (msg.id !== flight.id)
       throw new Error(`worker ${worker} acknowledged checkpoint ${msg.id} during ${flight.id}`);
     flight.acks.set(worker, msg);
-    if (flight.acks.size === this.job.parallelism) this.complete(flight.id, flight.kind, flight.acks);
+    if (msg.deferred) this.deferredFor(msg.id).waiting.add(worker);
+    if (flight.acks.size === this.job.parallelism) this.complete(flight);
     return true;
   }
 
-  private complete(id: number, kind: CheckpointKind, acks: Map<number, Ack>): void {
+  private deferredFor(id: number): DeferredStates {
+    let d = this.deferred.get(id);
+    if (d === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      // Handled where persist awaits it; this keeps an early rejection from being reported as unhandled.
+      done.catch(() => undefined);
+      d = { waiting: new Set(), sealed: false, states: new Map(), done, resolve, reject };
+      this.deferred.set(id, d);
+    }
+    return d;
+  }
+
+  private onState(worker: number, msg: StateMessage): void {
+    const d = this.deferred.get(msg.id);
+    if (d === undefined || !d.waiting.has(worker))
+      throw new Error(`worker ${worker} sent state for checkpoint ${msg.id} that it did not defer`);
+    if (msg.error !== undefined) {
+      d.reject(
+        new FloeError(
+          'CHECKPOINT_FAILED',
+          `checkpoint ${msg.id}: worker ${worker} could not take its state: ${msg.error}`,
+        ),
+      );
+      return;
+    }
+    d.waiting.delete(worker);
+    d.states.set(worker, {
+      operators: msg.operators,
+      busyMs: msg.busyMs,
+      longestSliceMs: msg.longestSliceMs,
+    });
+    if (d.sealed && d.waiting.size === 0) d.resolve();
+  }
+
+  private complete({ id, kind, acks, triggeredAt }: NonNullable<typeof this.inFlight>): void {
     const main = this.mainState.snapshot();
+    const stats: CheckpointStats = {
+      triggeredAt,
+      pauseMs: 0,
+      asyncBusyMs: 0,
+      entries: [...acks.values()].reduce((n, a) => n + a.entries, 0),
+    };
+    const deferred = this.deferred.get(id);
+    if (deferred !== undefined) {
+      deferred.sealed = true;
+      if (deferred.waiting.size === 0) deferred.resolve();
+    }
     this.inFlight = null;
     const released = this.held;
     this.held = new Map();
     const savepointWaiters = kind === 'savepoint' ? this.savepointWaiters.splice(0) : [];
     this.writing = this.writing
-      .then(() => this.persist(id, acks, main, false, kind))
+      .then(async () => {
+        if (deferred !== undefined) {
+          await deferred.done;
+          this.deferred.delete(id);
+        }
+        await this.persist(id, acks, main, false, kind, deferred?.states, stats);
+      })
       .then(
         () => {
           this.settleWaiters((w) => w.resolve(id));
@@ -197,13 +306,21 @@ export class CheckpointCoordinator {
     main: JsonValue,
     finished: boolean,
     kind: CheckpointKind = 'checkpoint',
+    deferred?: Map<number, DeferredState>,
+    stats?: CheckpointStats,
   ): Promise<void> {
     const started = Date.now();
+    // Savepoints are self-contained: they may be moved or deleted, so nothing refers into or out of them.
+    const incremental = kind === 'checkpoint';
     const files: DataFileEntry[] = [];
+    const sharedFiles: SharedFileEntry[] = [];
     const operators: Record<string, number[]> = {};
     const watermarks: Record<string, number>[] = [];
     const positions: Record<string, JsonValue> = {};
     const blobs: [string, Uint8Array][] = [];
+    const minWatermark = new Map<string, number>();
+    const newDeltas: LiveDelta[] = [];
+    const keyed = new Map<string, SharedFileEntry>();
     for (let w = 0; w < this.job.parallelism; w++) {
       const ack = acks.get(w);
       if (ack === undefined) continue;
@@ -214,20 +331,74 @@ export class CheckpointCoordinator {
         };
       }
       const marks: Record<string, number | string> = {};
-      for (const op of ack.operators as OperatorSnapshot[]) {
+      const late = deferred?.get(w);
+      if (stats !== undefined) {
+        stats.pauseMs = Math.max(stats.pauseMs, ack.pauseMs, late?.longestSliceMs ?? 0);
+        stats.asyncBusyMs = Math.max(stats.asyncBusyMs, late?.busyMs ?? 0);
+      }
+      for (const op of [...ack.operators, ...(late?.operators ?? [])]) {
         marks[op.operator] = wmToJson(op.watermark);
+        minWatermark.set(op.operator, Math.min(minWatermark.get(op.operator) ?? Infinity, op.watermark));
         for (const [kg, blob] of op.keyGroups) {
           const name = fileName(op.operator, kg);
-          files.push(dataFileEntry(name, blob));
-          blobs.push([name, blob]);
+          const entry = dataFileEntry(name, blob, [{ start: kg, end: kg }]);
+          const previous = this.previousFiles.get(name);
+          if (incremental && previous?.crc32 === entry.crc32 && previous.size === entry.size) {
+            sharedFiles.push(previous);
+            keyed.set(name, previous);
+          } else {
+            files.push(entry);
+            blobs.push([name, blob]);
+            keyed.set(name, { ...entry, checkpointId: id });
+          }
           (operators[op.operator] ??= []).push(kg);
+        }
+        if (op.delta !== undefined) {
+          newDeltas.push({
+            operator: op.operator,
+            name: `${op.operator}-delta-c${id}-w${w}`,
+            expiresAt: op.delta.expiresAt,
+            keyGroups: keyGroupRangeForWorker(w, this.job.parallelism, this.job.maxParallelism),
+            data: op.delta.data,
+          });
         }
       }
       watermarks.push(marks as Record<string, number>);
     }
+    // A delta stays while any worker's operator might still need one of its entries.
+    const deltas = finished
+      ? []
+      : [
+          ...this.liveDeltas.filter((d) => !(d.expiresAt <= (minWatermark.get(d.operator) ?? -Infinity))),
+          ...newDeltas,
+        ];
+    const stored: LiveDelta[] = [];
+    for (const d of deltas) {
+      if (incremental && d.ref !== undefined) {
+        sharedFiles.push(d.ref);
+        stored.push(d);
+        continue;
+      }
+      const data = d.data ?? (await this.storage.readFile((d.ref as SharedFileEntry).checkpointId, d.name));
+      const entry = dataFileEntry(d.name, data, [d.keyGroups]);
+      files.push(entry);
+      blobs.push([d.name, data]);
+      stored.push(incremental ? { ...d, ref: { ...entry, checkpointId: id }, data: undefined } : d);
+    }
     // Each write is fsynced; overlapping them keeps a checkpoint of many key groups short.
     await mapLimit(blobs, 16, ([name, blob]) => this.storage.writeFile(id, name, blob));
-    const jobFile: JobFile = { finished, watermarks, operators, main };
+    const jobFile: JobFile = {
+      finished,
+      watermarks,
+      operators,
+      deltas: deltas.map((d) => ({
+        operator: d.operator,
+        name: d.name,
+        expiresAt: wmToJson(d.expiresAt),
+        keyGroups: d.keyGroups,
+      })),
+      main,
+    };
     const jobBytes = Buffer.from(JSON.stringify(jobFile));
     await this.storage.writeFile(id, JOB_FILE, jobBytes);
     files.push(dataFileEntry(JOB_FILE, jobBytes));
@@ -242,9 +413,16 @@ export class CheckpointCoordinator {
       maxParallelism: this.job.maxParallelism,
       sourcePositions: positions,
       files,
-      sharedFiles: [],
+      sharedFiles,
     };
     await this.storage.commit(metadata);
+    if (incremental) {
+      this.previousFiles = keyed;
+      this.liveDeltas = stored;
+    } else {
+      // The next checkpoint still refers to the checkpoint before; the savepoint's new deltas wait for it.
+      this.liveDeltas = stored;
+    }
     crashPoint('metadata-written', id);
     await this.sink.commit?.(id);
     crashPoint('sink-committed', id);
@@ -254,7 +432,14 @@ export class CheckpointCoordinator {
         checkpoint: id,
         files: files.length,
         bytes: files.reduce((n, f) => n + f.size, 0),
+        reused: sharedFiles.length,
+        reusedBytes: sharedFiles.reduce((n, f) => n + f.size, 0),
         ms: Date.now() - started,
+        // From the trigger to the commit: what a checkpoint costs end to end.
+        durationMs: stats === undefined ? undefined : Date.now() - stats.triggeredAt,
+        pauseMs: stats === undefined ? undefined : Math.round(stats.pauseMs * 100) / 100,
+        encodeMs: stats === undefined ? undefined : Math.round(stats.asyncBusyMs),
+        entries: stats?.entries,
         finished,
       },
       finished
@@ -286,7 +471,15 @@ export class CheckpointCoordinator {
   /** Stops taking checkpoints after a failure; waits for one being written. */
   async abort(): Promise<void> {
     this.accepting = false;
-    await this.writing;
+    // A failed worker never sends the state it deferred: give up on those checkpoints.
+    for (const [id, d] of this.deferred)
+      d.reject(
+        new FloeError(
+          'CHECKPOINT_FAILED',
+          `checkpoint ${id}: the job stopped before every worker sent its state`,
+        ),
+      );
+    await this.writing.catch(() => undefined);
   }
 
   /**
@@ -304,6 +497,7 @@ export class CheckpointCoordinator {
     mainState: MainState,
     log: Logger,
   ): Promise<RestoredJob | undefined> {
+    const loadStarted = Date.now();
     const loaded = which === 'latest' ? await storage.loadLatest() : await storage.load(which);
     if (loaded === undefined) {
       log.info({ storage: storage.location }, 'no checkpoint to restore: starting from the beginning');
@@ -328,6 +522,23 @@ export class CheckpointCoordinator {
     }
     await sink.recover?.(meta.id);
     mainState.restore(jobFile.main);
+    // Carried as bytes, not references: the first checkpoint after a restore writes them again, so the
+    // restored checkpoint (perhaps a savepoint its owner deletes later) is never referred to (Flink's no-claim mode).
+    const liveDeltas: LiveDelta[] = (jobFile.deltas ?? []).map((d) => {
+      const data = byName.get(d.name);
+      if (data === undefined)
+        throw new FloeError(
+          'CHECKPOINT_INVALID',
+          `checkpoint ${meta.id}: job.json lists ${d.name}, which it lacks`,
+        );
+      return {
+        operator: d.operator,
+        name: d.name,
+        expiresAt: wmFromJson(d.expiresAt),
+        keyGroups: d.keyGroups,
+        data,
+      };
+    });
     const workers: WorkerRestore[] = splits.map((own, w) => {
       const range = keyGroupRangeForWorker(w, job.parallelism, job.maxParallelism);
       const restore: WorkerRestore = { splits: {}, operators: {} };
@@ -348,9 +559,15 @@ export class CheckpointCoordinator {
         const blobs = (jobFile.operators[op] ?? [])
           .filter((kg) => kg >= range.start && kg <= range.end)
           .map((kg) => byName.get(fileName(op, kg)) as Buffer);
+        const deltas = liveDeltas
+          .filter(
+            (d) => d.operator === op && d.keyGroups.start <= range.end && d.keyGroups.end >= range.start,
+          )
+          .map((d) => d.data as Uint8Array);
         restore.operators[op] = {
           watermark: marks.length > 0 ? Math.min(...marks) : Number.NEGATIVE_INFINITY,
           blobs,
+          deltas,
         };
       }
       return restore;
@@ -362,9 +579,11 @@ export class CheckpointCoordinator {
         parallelism: meta.parallelism,
         now: job.parallelism,
         finished: jobFile.finished,
+        loadMs: Date.now() - loadStarted,
+        bytes: loaded.files.reduce((n, f) => n + f.data.length, 0),
       },
       'restoring from checkpoint',
     );
-    return { checkpointId: meta.id, finished: jobFile.finished, workers };
+    return { checkpointId: meta.id, finished: jobFile.finished, workers, liveDeltas };
   }
 }

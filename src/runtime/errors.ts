@@ -16,6 +16,7 @@ export type FloeErrorCode =
   | 'CHECKPOINT_CORRUPT'
   | 'CHECKPOINT_INVALID'
   | 'CHECKPOINT_IO'
+  | 'CHECKPOINT_FAILED'
   | 'STATE_CORRUPT'
   | 'STATE_IO';
 

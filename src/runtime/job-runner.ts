@@ -189,7 +189,8 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
         ended[worker]();
         break;
       case 'ack':
-        throw new Error(`worker ${worker} acknowledged checkpoint ${msg.id} that was not asked for`);
+      case 'state':
+        throw new Error(`worker ${worker} sent checkpoint ${msg.id} state that was not asked for`);
     }
   };
   const onMessage = (worker: number, msg: WorkerToMain): void => {
@@ -216,6 +217,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       log,
       // Number on from every checkpoint already there (a corrupt newest one included), never reusing an id.
       Math.max(restored?.checkpointId ?? 0, (await storage.latest())?.id ?? 0),
+      restored?.liveDeltas,
     );
   }
   let abandoned = false;

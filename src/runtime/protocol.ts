@@ -35,13 +35,30 @@ export interface OperatorSnapshot {
   watermark: number;
   /** Key group -> state blob; key groups without state are absent. */
   keyGroups: [number, Uint8Array][];
+  /**
+   * Incremental state: what changed since this worker's previous checkpoint,
+   * as one opaque blob over the worker's key groups. The coordinator keeps a
+   * delta in every later checkpoint until the operator's watermark (the
+   * minimum over workers) reaches expiresAt, and a restore hands the operator
+   * every live delta overlapping its key groups.
+   */
+  delta?: { data: Uint8Array; expiresAt: number };
+}
+
+/** Checkpoint state a worker produces after acknowledging the barrier. */
+export interface DeferredState {
+  operators: OperatorSnapshot[];
+  /** How long producing it blocked the worker's processing in all, ms. */
+  busyMs: number;
+  /** The longest of those blocks (the work yields to processing between them), ms. */
+  longestSliceMs: number;
 }
 
 export interface WorkerRestore {
   /** Split id -> what the checkpoint recorded; splits not listed start from the beginning. */
   splits: Record<string, { position: unknown; maxTimestamp: number }>;
   /** Operator name -> the blobs of the key groups this worker owns, and the watermark to resume with. */
-  operators: Record<string, { watermark: number; blobs: Uint8Array[] }>;
+  operators: Record<string, { watermark: number; blobs: Uint8Array[]; deltas: Uint8Array[] }>;
 }
 
 export interface RuntimeSettings {
@@ -62,7 +79,30 @@ export type WorkerToMain =
   | { t: 'job'; payload: unknown }
   | { t: 'progress'; progress: WorkerProgress }
   /** Checkpoint `id` has passed every stage of this worker; its output before this message belongs to epoch id. */
-  | { t: 'ack'; id: number; splits: SplitCheckpoint[]; operators: OperatorSnapshot[] }
+  | {
+      t: 'ack';
+      id: number;
+      splits: SplitCheckpoint[];
+      operators: OperatorSnapshot[];
+      /** A 'state' message for this checkpoint follows (state encoded while processing went on). */
+      deferred: boolean;
+      /** How long the barrier held up this worker's processing, ms. */
+      pauseMs: number;
+      /** Keyed state entries the worker held at the barrier (all operators), for metrics. */
+      entries: number;
+    }
+  /**
+   * The deferred part of a worker's checkpoint state; `busyMs`: how long
+   * producing it kept the worker from processing. `error` when it could not be taken.
+   */
+  | {
+      t: 'state';
+      id: number;
+      operators: OperatorSnapshot[];
+      busyMs: number;
+      longestSliceMs: number;
+      error?: string;
+    }
   /** Always the last message of a worker. */
   | { t: 'end' };
 

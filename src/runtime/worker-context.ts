@@ -1,6 +1,6 @@
 import type { OutputKind } from '../connectors/contract';
 import type { Clock } from './clock';
-import type { OperatorSnapshot, WorkerProgress, WorkerStart } from './protocol';
+import type { DeferredState, OperatorSnapshot, WorkerProgress, WorkerStart } from './protocol';
 import type { SourceRunnerHandlers, SplitCheckpoint } from './source-runner';
 
 /** What the runtime gives a job's worker side; the job never touches ports or readers directly. */
@@ -19,8 +19,19 @@ export interface WorkerContext<JobOptions> {
   /**
    * Checkpoint `id` has passed every stage of this worker: reports its split
    * positions and operator state. Output sent before it belongs to epoch id.
+   * State still being encoded comes as `deferred`, which the runtime sends
+   * once it resolves (the job keeps processing meanwhile); `pauseMs` is how
+   * long the barrier stopped processing (ms), for metrics.
    */
-  acknowledge(id: number, splits: SplitCheckpoint[], operators: OperatorSnapshot[]): void;
+  acknowledge(ack: {
+    id: number;
+    splits: SplitCheckpoint[];
+    operators: OperatorSnapshot[];
+    deferred?: Promise<DeferredState>;
+    pauseMs?: number;
+    /** Keyed state entries held at the barrier, for metrics. */
+    entries?: number;
+  }): void;
 }
 
 export type WorkerJob = (ctx: WorkerContext<never>) => Promise<void>;

@@ -58,11 +58,40 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     jobMessage: (payload) => post({ t: 'job', payload }),
     log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
     runSources: (handlers) => runner.run(handlers),
-    acknowledge: (id, splits, operators) => post({ t: 'ack', id, splits, operators }),
+    acknowledge: ({ id, splits, operators, deferred, pauseMs, entries }) => {
+      post({
+        t: 'ack',
+        id,
+        splits,
+        operators,
+        deferred: deferred !== undefined,
+        pauseMs: pauseMs ?? 0,
+        entries: entries ?? 0,
+      });
+      if (deferred === undefined) return;
+      const sent = deferred.then(
+        ({ operators: ops, busyMs, longestSliceMs }) =>
+          post({ t: 'state', id, operators: ops, busyMs, longestSliceMs }),
+        (err: unknown) =>
+          post({
+            t: 'state',
+            id,
+            operators: [],
+            busyMs: 0,
+            longestSliceMs: 0,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      );
+      pendingStates.add(sent);
+      void sent.finally(() => pendingStates.delete(sent));
+    },
   };
+  /** Deferred checkpoint state still being encoded: sent before 'end', which must stay last. */
+  const pendingStates = new Set<Promise<void>>();
   try {
     await job(ctx as WorkerContext<never>);
   } finally {
+    await Promise.all(pendingStates);
     clearInterval(timer);
     post({ t: 'progress', progress });
     post({ t: 'end' });

@@ -272,8 +272,9 @@ export function metadataProblems(value: unknown): string[] {
     problems.push('sourcePositions must be an object of JSON values by split id');
   }
 
-  const owner = new Map<number, string>();
   const checkFile = (f: unknown, where: string, shared: boolean): void => {
+    // Files may share key groups (several operators, incremental deltas); one file lists each once.
+    const owner = new Map<number, string>();
     if (!isPlainObject(f)) {
       problems.push(`${where} must be an object`);
       return;
@@ -320,10 +321,10 @@ export function metadataProblems(value: unknown): string[] {
       for (let kg = range.start; kg <= range.end; kg++) {
         const other = owner.get(kg);
         if (other !== undefined) {
-          problems.push(`key group ${kg} is held by both ${other} and ${where}`);
+          problems.push(`${where}: key group ${kg} is listed twice (${other} and keyGroups[${i}])`);
           return;
         }
-        owner.set(kg, where);
+        owner.set(kg, `keyGroups[${i}]`);
       }
     });
   };

@@ -105,8 +105,11 @@ test('floe savepoint on a running job; list, inspect, restore at another paralle
   const rows = list.stdout
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as { id: number; kind: string; parallelism: number });
-  expect(rows).toContainEqual(expect.objectContaining({ id, kind: 'savepoint', parallelism: 2 }));
+    .map((l) => JSON.parse(l) as { id: number; kind: string; parallelism: number; reusedFiles: number });
+  // A savepoint is self-contained: it refers to no other checkpoint's files.
+  expect(rows).toContainEqual(
+    expect.objectContaining({ id, kind: 'savepoint', parallelism: 2, reusedFiles: 0 }),
+  );
 
   const inspect = await runFloe(['checkpoints', 'inspect', String(id), '--checkpoint-dir', ck]);
   expect(inspect.code).toBe(0);
@@ -114,8 +117,10 @@ test('floe savepoint on a running job; list, inspect, restore at another paralle
     kind: string;
     sourcePositions: Record<string, unknown>;
     keyGroups: Record<string, number>;
+    deltas: Record<string, number>;
   };
   expect(info.kind).toBe('savepoint');
+  expect(info.deltas.dedupe).toBeGreaterThan(0);
   expect(Object.keys(info.sourcePositions).length).toBeGreaterThan(10);
   expect(Object.keys(info.keyGroups).sort()).toEqual(['dedupe', 'window']);
 
@@ -198,5 +203,50 @@ test('a corrupt newest checkpoint is reported and the one before it is restored'
   ]);
   expect(restored.code).toBe(0);
   expect(restored.stderr).toMatch(/"checkpoint":2,.*"restoring from checkpoint"/);
+  expect(counts(out)).toEqual(reference);
+});
+
+test('checkpoints are incremental; retention keeps the files later checkpoints refer to', async () => {
+  const out = path.join(tmp, 'incr-out');
+  const ck = path.join(tmp, 'incr-ck');
+  const args = [
+    'run',
+    'trending',
+    '--source',
+    source(),
+    '--sink',
+    `file:${out}`,
+    '--window',
+    '10s',
+    '--view',
+    'off',
+    '--checkpoint-dir',
+    ck,
+    '--checkpoints-retained',
+    '2',
+  ];
+  const crashed = spawn(process.execPath, [FLOE_CLI, ...args, '--checkpoint-interval', '100ms'], {
+    stdio: 'ignore',
+    env: { ...process.env, FLOE_CRASH_AT: 'sink-committed:8' },
+  });
+  const signal = await new Promise((r) => crashed.on('exit', (_c, s) => r(s)));
+  expect(signal).toBe('SIGKILL');
+  const list = await runFloe(['checkpoints', 'list', '--checkpoint-dir', ck, '--json']);
+  const rows = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: number; files: number; reusedFiles: number });
+  // The crash came before retention ran for 8: 8, 7 and 6 are kept. They refer to dedupe deltas
+  // written by older checkpoints, whose folders retention deleted all but those files from.
+  expect(rows.map((r) => r.id)).toEqual([8, 7, 6]);
+  expect(rows[0].reusedFiles).toBeGreaterThan(0);
+  const folders = readdirSync(ck).filter((n) => n.startsWith('chk-'));
+  expect(folders.length).toBeGreaterThan(3);
+  const inspect = await runFloe(['checkpoints', 'inspect', '8', '--checkpoint-dir', ck]);
+  expect(inspect.code).toBe(0);
+  expect((JSON.parse(inspect.stdout) as { deltas: Record<string, number> }).deltas.dedupe).toBeGreaterThan(2);
+  const restored = await runFloe([...args, '--restore', 'latest']);
+  expect(restored.code).toBe(0);
+  expect(restored.stderr).toMatch(/"checkpoint":8,.*"restoring from checkpoint"/);
   expect(counts(out)).toEqual(reference);
 });

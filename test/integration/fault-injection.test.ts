@@ -80,7 +80,7 @@ beforeAll(async () => {
   const g = await runFloe([
     'generate',
     '--count',
-    '300000',
+    '450000',
     '--out',
     input,
     '--seed',
@@ -148,7 +148,8 @@ test('SIGKILL at 12 random moments, restore latest each time: final output equal
   // Most restarts resumed from a checkpoint rather than from the beginning.
   expect(restores).toBeGreaterThanOrEqual(4);
   expect(sortedLines(out)).toEqual(reference);
-});
+  // Thirteen starts and restores: slow on a loaded two-core machine; the timeout only bounds a hang.
+}, 600_000);
 
 test.each(['files-written', 'metadata-written', 'mid-commit', 'sink-committed'])(
   'a crash at %s of a checkpoint, then restore: output equals the run without crashes',

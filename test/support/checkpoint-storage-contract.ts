@@ -379,10 +379,12 @@ export function checkpointStorageContract(factory: StorageFactory): void {
     await storage.writeFile(1, 'kg-0', data);
     await storage.writeFile(1, 'kg-0b', data);
     const overlap = metadata(1, [
-      dataFileEntry('kg-0', data, [{ start: 0, end: 3 }]),
-      dataFileEntry('kg-0b', data, [{ start: 3, end: 4 }]),
+      dataFileEntry('kg-0', data, [
+        { start: 0, end: 3 },
+        { start: 3, end: 4 },
+      ]),
     ]);
-    expect((await rejection(storage.commit(overlap))).message).toContain('key group 3 is held by both');
+    expect((await rejection(storage.commit(overlap))).message).toContain('key group 3 is listed twice');
     const outOfRange = metadata(1, [dataFileEntry('kg-0', data, [{ start: 0, end: MAX_PARALLELISM }])]);
     expect((await rejection(storage.commit(outOfRange))).code).toBe('CHECKPOINT_INVALID');
     const forward = metadata(1, [], {

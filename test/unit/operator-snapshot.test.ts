@@ -23,7 +23,7 @@ import {
   DedupeSnapshot,
   TopicPartial,
 } from '../../src/jobs/trending/dedupe-pre-aggregator';
-import { DedupeState } from '../../src/jobs/trending/dedupe';
+import { DedupeState, encodeDelta } from '../../src/jobs/trending/dedupe';
 import { BlobWriter } from '../../src/jobs/trending/state-codec';
 import { tweetBatch, type TestTweet } from '../support/tweet-batch';
 
@@ -574,8 +574,8 @@ describe('DedupePreAggregator snapshot/restore', () => {
     expect(outputs.reduce((n, o) => n + o.duplicates, 0)).toBeGreaterThan(20);
     expect(outputs.some((o) => o.late.length > 0)).toBe(true);
     expect(outputs.some((o, i) => i > 0 && o.size < outputs[i - 1].size)).toBe(true);
-    // Ids re-delivered after expiry count again.
-    expect(outputs[outputs.length - 1]).toMatchObject({ duplicates: 0, size: 5 });
+    // Ids re-delivered after expiry count again, and are not held (they are beyond the horizon).
+    expect(outputs[outputs.length - 1]).toMatchObject({ duplicates: 0, size: 0 });
     expect(Math.max(...snapshots.map((s) => s.keyGroups.size))).toBeGreaterThan(20);
   });
 
@@ -659,9 +659,9 @@ describe('DedupePreAggregator snapshot/restore', () => {
       [9, 9], // all re-deliveries are duplicates
       [0, 9],
       [0, 6], // bucket 0 expired
-      [6, 9], // bucket 0's ids count again, buckets 1 and 2 are still held
+      [6, 6], // bucket 0's ids count again (not held: beyond the horizon), buckets 1 and 2 are still held
       [0, 3], // buckets 0 and 1 expired
-      [3, 9],
+      [3, 3],
     ]);
   });
 
@@ -682,6 +682,120 @@ describe('DedupePreAggregator snapshot/restore', () => {
     );
     expect(() => op.restore(snap.watermark, snap.keyGroups.values())).toThrow(/must be fresh/);
     expect(() => op.snapshot(0)).toThrow(RangeError);
+  });
+});
+
+describe('DedupePreAggregator incremental deltas (what the job checkpoints)', () => {
+  interface Live {
+    data: Buffer;
+    expiresAt: number;
+    ids: number;
+  }
+  let steps: DedupeStep[];
+  const outputs: DedupeStepOutput[] = [];
+  /** Before step k: the watermark and every delta a checkpoint taken there keeps (as the coordinator does). */
+  const checkpoints: { watermark: number; live: Live[] }[] = [];
+
+  const ALL = { start: 0, end: MAX_P - 1 };
+
+  beforeAll(() => {
+    steps = dedupeScript(42);
+    const unbroken = new DedupeRun(dedupeOptions);
+    let live: Live[] = [];
+    const checkpoint = (): void => {
+      const { watermark, delta } = unbroken.op.takeDelta();
+      const data = encodeDelta(delta, ALL, MAX_P);
+      live = live.filter((d) => !(d.expiresAt <= watermark));
+      if (data !== undefined) live = [...live, { data, expiresAt: delta.expiresAt, ids: delta.ids }];
+      checkpoints.push({ watermark, live });
+    };
+    for (const s of steps) {
+      checkpoint();
+      outputs.push(unbroken.step(s));
+    }
+    checkpoint();
+  });
+
+  it('each delta holds only the ids added since the one before, and expired deltas are dropped', () => {
+    const written = checkpoints.map((c) => c.live[c.live.length - 1]).filter((d, i, all) => d !== all[i - 1]);
+    const added = outputs.reduce(
+      (n, o, i) => n + Math.max(0, o.size - (i === 0 ? 0 : outputs[i - 1].size)),
+      0,
+    );
+    // Sizes shrink by expiry, so the ids ever added are at least the sum of the growth steps.
+    expect(written.reduce((n, d) => n + (d?.ids ?? 0), 0)).toBeGreaterThanOrEqual(added);
+    expect(checkpoints.some((c, i) => i > 0 && c.live.length < checkpoints[i - 1].live.length)).toBe(true);
+    // Several deltas are live at once (each written once, then referred to), until all expire at the end.
+    expect(Math.max(...checkpoints.map((c) => c.live.length))).toBeGreaterThan(3);
+    expect(checkpoints[checkpoints.length - 1].live).toEqual([]);
+  });
+
+  it('restoring the live deltas at every step k and continuing gives the output of the unbroken run', () => {
+    const expected = outputs.map((o) => JSON.stringify(exact(o)));
+    for (let k = 0; k <= steps.length; k++) {
+      const c = checkpoints[k];
+      const restored = new DedupeRun(dedupeOptions);
+      restored.op.restoreDeltas(
+        c.watermark,
+        c.live.map((d) => d.data),
+        () => true,
+        MAX_P,
+      );
+      expect(restored.op.dedupeSize()).toBe(k === 0 ? 0 : outputs[k - 1].size);
+      const rest = steps.slice(k).map((s) => exact(restored.step(s)));
+      expectSameOutput(k, [...outputs.slice(0, k).map(exact), ...rest], expected);
+      // Restored ids are not written again: the next delta holds only what came after.
+      const next = restored.op.takeDelta().delta;
+      const fresh = new DedupeRun(dedupeOptions);
+      steps.slice(k).forEach((s) => fresh.step(s));
+      expect(next.ids).toBeLessThanOrEqual(fresh.op.takeDelta().delta.ids);
+    }
+  });
+
+  it('rescaling: the same deltas restored on two operators, each keeping its half of the key groups', () => {
+    const expected = outputs.map((o) => JSON.stringify(aggregated(o)));
+    for (let k = 0; k <= steps.length; k++) {
+      const c = checkpoints[k];
+      const low = new DedupeRun(dedupeOptions);
+      const high = new DedupeRun(dedupeOptions);
+      const data = c.live.map((d) => d.data);
+      low.op.restoreDeltas(c.watermark, data, (kg) => kg < MAX_P / 2, MAX_P);
+      high.op.restoreDeltas(c.watermark, data, (kg) => kg >= MAX_P / 2, MAX_P);
+      const rest = steps.slice(k).map((s) => {
+        const route = (half: boolean): DedupeStep =>
+          s.kind === 'batch' ? { kind: 'batch', tweets: s.tweets.filter((t) => lowHalf(t.id) === half) } : s;
+        const a = low.step(route(true));
+        const b = high.step(route(false));
+        return aggregated({
+          duplicates: a.duplicates + b.duplicates,
+          late: [...a.late, ...b.late].sort(),
+          partials: [...a.partials, ...b.partials],
+          size: a.size + b.size,
+        });
+      });
+      expectSameOutput(k, [...outputs.slice(0, k).map(aggregated), ...rest], expected);
+    }
+  });
+
+  it('an empty delta encodes to nothing; a corrupt container is rejected before anything changes', () => {
+    const op = new DedupePreAggregator(dedupeOptions);
+    expect(encodeDelta(op.takeDelta().delta, ALL, MAX_P)).toBeUndefined();
+    op.addBatch(batch([{ id: '1', ts: 1000, topics: ['#x'] }]));
+    expect(() => op.takeDelta()).toThrow(/held; flush first/);
+    op.flush();
+    const data = encodeDelta(op.takeDelta().delta, ALL, MAX_P) as Buffer;
+    const flipped = Buffer.from(data);
+    flipped[flipped.length - 6] ^= 1;
+    const fresh = new DedupePreAggregator(dedupeOptions);
+    expect(() => fresh.restoreDeltas(0, [flipped], () => true, MAX_P)).toThrow(
+      /dedupe delta state blob rejected: CRC32 mismatch/,
+    );
+    expect(fresh.dedupeSize()).toBe(0);
+    fresh.restoreDeltas(0, [data, data], () => true, MAX_P);
+    expect(fresh.dedupeSize()).toBe(1);
+    expect(() => new DedupePreAggregator(dedupeOptions).restoreDeltas(0, [data], () => true, 64)).toThrow(
+      /a delta of maxParallelism 128 cannot be restored under 64/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
 import { hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
-import { DedupeState } from './dedupe';
+import { DedupeState, type DedupeDelta } from './dedupe';
 import type { TweetBatch } from './trending-messages';
 
 /** A partial aggregate of one (window, topic): what the window stage merges. */
@@ -146,6 +146,37 @@ export class DedupePreAggregator {
   }
 
   /**
+   * The checkpoint part of this operator, taken at a barrier in O(buckets):
+   * the ids added since the previous checkpoint (encode them with
+   * encodeDelta, asynchronously) and the watermark. Like snapshot, it
+   * throws while partials are held.
+   */
+  takeDelta(): { watermark: number; delta: DedupeDelta } {
+    if (this.heldCount > 0 || this.singles.length > 0) {
+      throw new Error(
+        `DedupePreAggregator.takeDelta: ${this.heldCount + this.singles.length} partials are held; flush first`,
+      );
+    }
+    return { watermark: this.wm, delta: this.dedupe.takeDelta() };
+  }
+
+  /**
+   * Restores a fresh operator from every live delta of a checkpoint (see
+   * DedupeState.restoreDeltas), keeping the key groups `owns` accepts, and
+   * the watermark (the minimum over the workers that took them).
+   */
+  restoreDeltas(
+    watermark: number,
+    containers: Iterable<Uint8Array>,
+    owns: (keyGroup: number) => boolean,
+    maxParallelism: number,
+  ): void {
+    this.checkFresh(watermark);
+    this.dedupe.restoreDeltas(containers, owns, watermark, maxParallelism);
+    this.wm = watermark;
+  }
+
+  /**
    * Restores a fresh operator from any set of key-group blobs (one worker's
    * snapshot, or after rescaling the key groups this worker now owns, from
    * several snapshots) and the watermark: the snapshot's, or when merging
@@ -153,6 +184,14 @@ export class DedupePreAggregator {
    * expire as they would have. See DedupeState.restore for errors.
    */
   restore(watermark: number, blobs: Iterable<Uint8Array>): void {
+    this.checkFresh(watermark);
+    this.dedupe.restore(blobs);
+    // Nothing to drop (the snapshot was taken at this watermark); it tells the state where it is.
+    this.dedupe.expire(watermark);
+    this.wm = watermark;
+  }
+
+  private checkFresh(watermark: number): void {
     if (
       this.wm !== Number.NEGATIVE_INFINITY ||
       this.dedupe.size > 0 ||
@@ -162,7 +201,5 @@ export class DedupePreAggregator {
       throw new Error('DedupePreAggregator.restore: the operator must be fresh (no state, no watermark)');
     if (typeof watermark !== 'number' || Number.isNaN(watermark))
       throw new RangeError(`DedupePreAggregator.restore: bad watermark ${watermark}`);
-    this.dedupe.restore(blobs);
-    this.wm = watermark;
   }
 }

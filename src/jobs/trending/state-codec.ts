@@ -12,7 +12,8 @@
  * - string: varint (byte length * 2 + form), then the bytes; form 0 is UTF-8,
  *   form 1 is UTF-16LE, used only for strings with unpaired surrogates, which
  *   UTF-8 cannot carry (so every JS string round-trips exactly);
- * - bytes: varint length, then the bytes.
+ * - bytes: varint length, then the bytes;
+ * - utf8: varint byte length, then UTF-8 (long strings without unpaired surrogates).
  */
 import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
@@ -87,6 +88,14 @@ export class BlobWriter {
     this.varint(len * 2 + (utf16 ? 1 : 0));
     this.reserve(len);
     this.at += this.buf.write(s, this.at, len, encoding);
+  }
+
+  /** varint byte length, then UTF-8: for long strings known to hold no unpaired surrogate. */
+  utf8(s: string): void {
+    const len = Buffer.byteLength(s, 'utf8');
+    this.varint(len);
+    this.reserve(len);
+    this.at += this.buf.write(s, this.at, len, 'utf8');
   }
 
   /** The blob: everything written, then the CRC32. The writer must not be used afterwards. */
@@ -221,6 +230,13 @@ export class BlobReader {
       if (len % 2 !== 0) throw this.corrupt(`${field} is UTF-16 of odd length ${len}`);
       return raw.toString('utf16le');
     }
+    if (!isUtf8(raw)) throw this.corrupt(`${field} is not valid UTF-8`);
+    return raw.toString('utf8');
+  }
+
+  /** Reads what BlobWriter.utf8 wrote. */
+  utf8(field: string): string {
+    const raw = this.bytes(field);
     if (!isUtf8(raw)) throw this.corrupt(`${field} is not valid UTF-8`);
     return raw.toString('utf8');
   }

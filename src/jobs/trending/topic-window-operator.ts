@@ -46,6 +46,21 @@ export function compareCandidates(a: TrendCandidate, b: TrendCandidate): number 
 interface TopicAggregate {
   count: number;
   authors: HyperLogLog;
+  /** Held by a capture not yet encoded: replace it with a copy instead of changing it. */
+  frozen?: boolean;
+}
+
+/**
+ * The operator's state at a barrier, taken in one cheap pass (references to
+ * frozen aggregates, numbers copied), so that encoding it can run later while
+ * the operator goes on: see capture() and encodeCapture().
+ */
+export interface TopicWindowCapture {
+  watermark: number;
+  expiredPartials: number;
+  /** Ascending start. */
+  windows: { start: number; topics: string[]; aggs: TopicAggregate[]; fired: boolean[] }[];
+  history: { topics: string[]; mean: Float64Array; variance: Float64Array; lastWindowStart: Float64Array };
 }
 
 interface WindowState {
@@ -104,6 +119,13 @@ export class TopicWindowOperator {
     return this.history.size;
   }
 
+  /** Keyed entries held: one per (window, topic) and per topic history; for metrics. */
+  stateEntries(): number {
+    let n = this.history.size;
+    for (const w of this.windows.values()) n += w.topics.size;
+    return n;
+  }
+
   /**
    * Snapshots the state per key group (keyGroupOf(topic, maxParallelism)),
    * without changing it. A key group's blob holds, for each open window
@@ -114,35 +136,49 @@ export class TopicWindowOperator {
    * above encodeKeyGroup below.
    */
   snapshot(maxParallelism: number): TopicWindowSnapshot {
-    checkMaxParallelism(maxParallelism);
-    const groups = new Map<number, KeyGroupContents>();
-    const byTopic = new Map<string, KeyGroupContents>();
-    const groupOf = (topic: string): KeyGroupContents => {
-      let g = byTopic.get(topic);
-      if (g === undefined) {
-        const kg = keyGroupOf(topic, maxParallelism);
-        g = groups.get(kg);
-        if (g === undefined) groups.set(kg, (g = { windows: new Map(), history: [] }));
-        byTopic.set(topic, g);
-      }
-      return g;
-    };
+    const capture = this.capture();
+    const keyGroups = encodeGroups(capture, maxParallelism);
+    return { watermark: capture.watermark, expiredPartials: capture.expiredPartials, keyGroups };
+  }
+
+  /**
+   * The state as of now, for encodeCapture, in one pass that copies no
+   * sketch: aggregates are frozen (a later change replaces a frozen one with
+   * a copy), history numbers are copied. About 30 ns per entry.
+   */
+  capture(): TopicWindowCapture {
+    const windows: TopicWindowCapture['windows'] = [];
     for (const start of [...this.windows.keys()].sort((a, b) => a - b)) {
       const w = this.windows.get(start) as WindowState;
+      const topics: string[] = new Array<string>(w.topics.size);
+      const aggs: TopicAggregate[] = new Array<TopicAggregate>(w.topics.size);
+      const fired: boolean[] = new Array<boolean>(w.topics.size);
+      let i = 0;
       for (const [topic, agg] of w.topics) {
-        const g = groupOf(topic);
-        let entries = g.windows.get(start);
-        if (entries === undefined) g.windows.set(start, (entries = []));
-        const fired = w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic));
-        entries.push({ topic, count: agg.count, authors: agg.authors, fired });
+        agg.frozen = true;
+        topics[i] = topic;
+        aggs[i] = agg;
+        fired[i] = w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic));
+        i++;
       }
+      windows.push({ start, topics, aggs, fired });
     }
-    for (const [topic, h] of this.history) groupOf(topic).history.push([topic, h]);
-    const keyGroups = new Map<number, Buffer>();
-    for (const kg of [...groups.keys()].sort((a, b) => a - b)) {
-      keyGroups.set(kg, encodeKeyGroup(kg, maxParallelism, groups.get(kg) as KeyGroupContents));
+    const n = this.history.size;
+    const history = {
+      topics: new Array<string>(n),
+      mean: new Float64Array(n),
+      variance: new Float64Array(n),
+      lastWindowStart: new Float64Array(n),
+    };
+    let i = 0;
+    for (const [topic, h] of this.history) {
+      history.topics[i] = topic;
+      history.mean[i] = h.mean;
+      history.variance[i] = h.variance;
+      history.lastWindowStart[i] = h.lastWindowStart;
+      i++;
     }
-    return { watermark: this.wm, expiredPartials: this.expiredPartials, keyGroups };
+    return { watermark: this.wm, expiredPartials: this.expiredPartials, windows, history };
   }
 
   /**
@@ -220,9 +256,14 @@ export class TopicWindowOperator {
       w = { fired: isWindowComplete(start, spec, this.wm), topics: new Map() };
       this.windows.set(start, w);
     }
-    const agg = w.topics.get(topic);
+    let agg = w.topics.get(topic);
     if (agg === undefined) w.topics.set(topic, { count, authors });
     else {
+      if (agg.frozen) {
+        // A capture still holds it; setting an existing key keeps the topic's arrival order.
+        agg = { count: agg.count, authors: agg.authors.clone() };
+        w.topics.set(topic, agg);
+      }
       agg.count += count;
       agg.authors.merge(authors);
     }
@@ -289,6 +330,106 @@ export class TopicWindowOperator {
     const horizon = latestStart - MAX_GAP_WINDOWS * this.options.spec.slideMs;
     for (const [topic, h] of this.history) if (h.lastWindowStart < horizon) this.history.delete(topic);
   }
+}
+
+/** The capture's key groups as blobs (format below), ascending; key groups without state are absent. */
+function encodeGroups(capture: TopicWindowCapture, maxParallelism: number): Map<number, Buffer> {
+  const groups = new Map<number, KeyGroupContents>();
+  const steps = groupCapture(capture, maxParallelism, groups);
+  while (!steps.next().done);
+  const out = new Map<number, Buffer>();
+  for (const kg of [...groups.keys()].sort((a, b) => a - b)) {
+    out.set(kg, encodeKeyGroup(kg, maxParallelism, groups.get(kg) as KeyGroupContents));
+  }
+  return out;
+}
+
+/** Entries grouped between two points where an async caller may yield. */
+const GROUP_STEP = 2048;
+
+/** Groups a capture by key group; yields every GROUP_STEP entries (a sync caller just runs it through). */
+function* groupCapture(
+  capture: TopicWindowCapture,
+  maxParallelism: number,
+  groups: Map<number, KeyGroupContents>,
+): Generator<void, void, void> {
+  checkMaxParallelism(maxParallelism);
+  const byTopic = new Map<string, KeyGroupContents>();
+  let step = 0;
+  const groupOf = (topic: string): KeyGroupContents => {
+    let g = byTopic.get(topic);
+    if (g === undefined) {
+      const kg = keyGroupOf(topic, maxParallelism);
+      g = groups.get(kg);
+      if (g === undefined) groups.set(kg, (g = { windows: new Map(), history: [] }));
+      byTopic.set(topic, g);
+    }
+    return g;
+  };
+  for (const w of capture.windows) {
+    for (let i = 0; i < w.topics.length; i++) {
+      const g = groupOf(w.topics[i]);
+      let entries = g.windows.get(w.start);
+      if (entries === undefined) g.windows.set(w.start, (entries = []));
+      entries.push({
+        topic: w.topics[i],
+        count: w.aggs[i].count,
+        authors: w.aggs[i].authors,
+        fired: w.fired[i],
+      });
+    }
+  }
+  const h = capture.history;
+  for (let i = 0; i < h.topics.length; i++) {
+    groupOf(h.topics[i]).history.push([
+      h.topics[i],
+      { mean: h.mean[i], variance: h.variance[i], lastWindowStart: h.lastWindowStart[i] },
+    ]);
+    if (++step % GROUP_STEP === 0) yield;
+  }
+}
+
+/** What encodeCapture produced, and what it cost the thread that ran it. */
+export interface EncodedCapture {
+  keyGroups: Map<number, Buffer>;
+  /** Time spent encoding, ms (the thread did nothing else meanwhile). */
+  busyMs: number;
+  /** The longest stretch without yielding to the event loop, ms. */
+  longestSliceMs: number;
+}
+
+/**
+ * Encodes a capture like snapshot(), yielding to the event loop whenever a
+ * slice of work has run for `sliceMs`, so the operator keeps processing
+ * while a checkpoint is written; the capture's frozen aggregates are never
+ * changed meanwhile.
+ */
+export async function encodeCapture(
+  capture: TopicWindowCapture,
+  maxParallelism: number,
+  sliceMs = 10,
+): Promise<EncodedCapture> {
+  let busyMs = 0;
+  let longestSliceMs = 0;
+  let sliceStart = performance.now();
+  const maybeYield = async (): Promise<void> => {
+    const ran = performance.now() - sliceStart;
+    if (ran < sliceMs) return;
+    busyMs += ran;
+    longestSliceMs = Math.max(longestSliceMs, ran);
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStart = performance.now();
+  };
+  const groups = new Map<number, KeyGroupContents>();
+  const steps = groupCapture(capture, maxParallelism, groups);
+  while (!steps.next().done) await maybeYield();
+  const keyGroups = new Map<number, Buffer>();
+  for (const kg of [...groups.keys()].sort((a, b) => a - b)) {
+    keyGroups.set(kg, encodeKeyGroup(kg, maxParallelism, groups.get(kg) as KeyGroupContents));
+    await maybeYield();
+  }
+  const ran = performance.now() - sliceStart;
+  return { keyGroups, busyMs: busyMs + ran, longestSliceMs: Math.max(longestSliceMs, ran) };
 }
 
 // ---------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 import type { RecordBatch } from '../../connectors/contract';
 import { PeerMesh } from '../../runtime/exchange';
-import { KeyGroupRouter } from '../../runtime/key-groups';
+import { keyGroupRangeForWorker, KeyGroupRouter } from '../../runtime/key-groups';
 import { lastWindowStart, WindowSpec } from '../../runtime/windows';
 import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
 import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
 import { HyperLogLog } from '../../state/hyperloglog';
-import { DedupePreAggregator, type DedupeSnapshot } from './dedupe-pre-aggregator';
+import { encodeDelta, type DedupeDelta } from './dedupe';
+import { DedupePreAggregator } from './dedupe-pre-aggregator';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
-import { TopicWindowOperator, WindowCount } from './topic-window-operator';
+import { encodeCapture, TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
 import type { ResolvedTrendingOptions } from './trending-options';
 import { decodeLine } from './tweet-decoder';
@@ -65,6 +66,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   const { index, parallelism, maxParallelism, jobOptions: opts, runtime } = ctx.start;
   const spec: WindowSpec = { sizeMs: opts.windowMs, slideMs: opts.slideMs };
   const router = new KeyGroupRouter(parallelism, maxParallelism);
+  const ownKeyGroups = keyGroupRangeForWorker(index, parallelism, maxParallelism);
   const mesh = new PeerMesh(index, ctx.start.peers);
   const decodeOptions = { cashtags: opts.cashtags };
   const progress = ctx.progress;
@@ -157,22 +159,49 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
     },
     onBarrier(id) {
       // Barrier n has passed every stage of this worker: its output so far belongs to epoch n.
+      const started = performance.now();
       flushOutput(true);
-      const window = operator.snapshot(maxParallelism);
+      const window = operator.capture();
       const dedupe = stage2Snapshots.get(id);
       const splits = sourceSnapshots.get(id);
       stage2Snapshots.delete(id);
       sourceSnapshots.delete(id);
       if (dedupe === undefined || splits === undefined)
         throw new Error(`checkpoint ${id}: barrier order broken`);
-      ctx.acknowledge(id, splits, [
-        { operator: 'dedupe', watermark: dedupe.watermark, keyGroups: [...dedupe.keyGroups] },
-        { operator: 'window', watermark: window.watermark, keyGroups: [...window.keyGroups] },
-      ]);
+      // Encoded after the ack, while processing goes on: the dedupe ids added since the last checkpoint
+      // (most of the state, so only new ones are written) in one short slice, then the window state in
+      // slices of at most 10 ms.
+      const deferred = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const encodeStarted = performance.now();
+        const data = encodeDelta(dedupe.delta, ownKeyGroups, maxParallelism);
+        const dedupeMs = performance.now() - encodeStarted;
+        const encoded = await encodeCapture(window, maxParallelism);
+        return {
+          busyMs: dedupeMs + encoded.busyMs,
+          longestSliceMs: Math.max(dedupeMs, encoded.longestSliceMs),
+          operators: [
+            {
+              operator: 'dedupe',
+              watermark: dedupe.watermark,
+              keyGroups: [],
+              delta: data === undefined ? undefined : { data, expiresAt: dedupe.delta.expiresAt },
+            },
+            { operator: 'window', watermark: window.watermark, keyGroups: [...encoded.keyGroups] },
+          ],
+        };
+      });
+      ctx.acknowledge({
+        id,
+        splits,
+        operators: [],
+        deferred,
+        pauseMs: dedupe.pauseMs + performance.now() - started,
+        entries: stage2.dedupeSize() + operator.stateEntries(),
+      });
     },
   });
   /** Snapshots of the earlier stages, waiting for the same barrier at the window stage. */
-  const stage2Snapshots = new Map<number, DedupeSnapshot>();
+  const stage2Snapshots = new Map<number, { watermark: number; delta: DedupeDelta; pauseMs: number }>();
   const sourceSnapshots = new Map<number, SplitCheckpoint[]>();
 
   // Stage 2: de-duplication and local pre-aggregation, for the ids this worker owns.
@@ -230,8 +259,9 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         partials.broadcastWatermark(wm, idle);
       },
       onBarrier(id) {
+        const started = performance.now();
         flushPartials();
-        stage2Snapshots.set(id, stage2.snapshot(maxParallelism));
+        stage2Snapshots.set(id, { ...stage2.takeDelta(), pauseMs: performance.now() - started });
         partials.broadcastBarrier(id);
       },
     },
@@ -294,11 +324,24 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   };
 
   const restore = ctx.start.restore?.operators;
+  const restoreStarted = performance.now();
   if (restore?.dedupe !== undefined) {
-    stage2.restore(restore.dedupe.watermark, restore.dedupe.blobs);
+    stage2.restoreDeltas(
+      restore.dedupe.watermark,
+      restore.dedupe.deltas,
+      (kg) => kg >= ownKeyGroups.start && kg <= ownKeyGroups.end,
+      maxParallelism,
+    );
     emittedWatermark = restore.dedupe.watermark;
   }
   if (restore?.window !== undefined) operator.restore(restore.window.watermark, restore.window.blobs);
+  if (restore !== undefined) {
+    ctx.log('info', 'state restored', {
+      ms: Math.round(performance.now() - restoreStarted),
+      dedupeIds: stage2.dedupeSize(),
+      windowEntries: operator.stateEntries(),
+    });
+  }
 
   const sourceDone = ctx.runSources({
     onBatch,
