@@ -13,7 +13,7 @@
  *   form 1 is UTF-16LE, used only for strings with unpaired surrogates, which
  *   UTF-8 cannot carry (so every JS string round-trips exactly);
  * - bytes: varint length, then the bytes;
- * - utf8: varint byte length, then UTF-8 (long strings without unpaired surrogates).
+ * - raw: bytes without a length, for counts the reader already has.
  */
 import { isUtf8 } from 'node:buffer';
 import { crc32 } from 'node:zlib';
@@ -90,12 +90,11 @@ export class BlobWriter {
     this.at += this.buf.write(s, this.at, len, encoding);
   }
 
-  /** varint byte length, then UTF-8: for long strings known to hold no unpaired surrogate. */
-  utf8(s: string): void {
-    const len = Buffer.byteLength(s, 'utf8');
-    this.varint(len);
-    this.reserve(len);
-    this.at += this.buf.write(s, this.at, len, 'utf8');
+  /** Bytes as they are, without a length: the reader must know how many. */
+  raw(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
   }
 
   /** The blob: everything written, then the CRC32. The writer must not be used afterwards. */
@@ -234,11 +233,12 @@ export class BlobReader {
     return raw.toString('utf8');
   }
 
-  /** Reads what BlobWriter.utf8 wrote. */
-  utf8(field: string): string {
-    const raw = this.bytes(field);
-    if (!isUtf8(raw)) throw this.corrupt(`${field} is not valid UTF-8`);
-    return raw.toString('utf8');
+  /** `n` bytes written by BlobWriter.raw. */
+  raw(field: string, n: number): Buffer {
+    if (n > this.remaining()) throw this.corrupt(`${field} (${n} bytes) runs past the end`);
+    const out = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
   }
 
   /** Throws unless every byte before the CRC was read. */
