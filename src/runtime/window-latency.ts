@@ -1,3 +1,5 @@
+import { MAX_WATERMARK } from './watermarks';
+
 /**
  * Result latency per window: from the moment the job's watermark passed a
  * window's end to the moment the window's final results were handed to the
@@ -19,6 +21,12 @@ export interface WindowLatencySample {
   /** Wall clock when the sink's write of the window's results returned. */
   sink_written_at: number;
   latency_ms: number;
+  /**
+   * The watermark that completed the window was the end-of-input one (a
+   * bounded source ended): every open window fires at once then, so these
+   * measure draining, not the steady state.
+   */
+  end_of_input: boolean;
 }
 
 export class WindowLatencyRecorder {
@@ -47,10 +55,14 @@ export class WindowLatencyRecorder {
   windowWritten(start: number, end: number, writtenAt: number): WindowLatencySample | undefined {
     const due = end - 1;
     let passedAt = Number.NEGATIVE_INFINITY;
+    let passedBy = Number.NEGATIVE_INFINITY;
     for (const r of this.reports) {
       const i = firstAtLeast(r.watermark, due);
       if (i === r.watermark.length) return undefined;
-      passedAt = Math.max(passedAt, r.at[i]);
+      if (r.at[i] >= passedAt) {
+        passedAt = r.at[i];
+        passedBy = r.watermark[i];
+      }
       // Windows are written in order of their end, so reports below this one's due are no longer needed.
       if (i > 0) {
         r.watermark.splice(0, i);
@@ -63,6 +75,7 @@ export class WindowLatencyRecorder {
       watermark_passed_at: passedAt,
       sink_written_at: writtenAt,
       latency_ms: writtenAt - passedAt,
+      end_of_input: passedBy === MAX_WATERMARK,
     };
   }
 }
