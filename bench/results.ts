@@ -46,10 +46,22 @@ export function writeResults(dir: string, suite: SuiteResult): string[] {
   return written;
 }
 
-/** Rewrites the results section of bench/README.md; the chart is referenced relative to the README. */
-export function updateReadme(readmePath: string, suite: SuiteResult): void {
+/**
+ * Rewrites the results section of bench/README.md; the chart is referenced
+ * relative to the README. Formatted with the repository's prettier settings
+ * (a dev dependency), so `npm test`'s format check passes on a committed run.
+ */
+export async function updateReadme(readmePath: string, suite: SuiteResult): Promise<void> {
   const hasChart = suite.modules.some((m) => (m.series ?? []).length > 0);
   const section = markdownReport(suite, hasChart ? `results/${CHART_FILE}` : undefined);
   const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '# Benchmarks\n';
-  writeFileSync(readmePath, replaceResultsSection(readme, section));
+  let text = replaceResultsSection(readme, section);
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(readmePath)) ?? {};
+    text = await prettier.format(text, { ...config, filepath: readmePath });
+  } catch (err) {
+    process.stderr.write(`bench: README left unformatted (${(err as Error).message})\n`);
+  }
+  writeFileSync(readmePath, text);
 }

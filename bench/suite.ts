@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     targets: checkTargets(results),
   };
   const written = writeResults(paths.results, suite);
-  if (options.readme) updateReadme(path.join(root, 'bench', 'README.md'), suite);
+  if (options.readme) await updateReadme(path.join(root, 'bench', 'README.md'), suite);
   process.stdout.write(consoleSummary(suite) + '\n\n');
   process.stdout.write(`results: ${written.map((f) => path.relative(root, f)).join(', ')}\n`);
   // Missed targets are findings, not failures; a module that broke is.
