@@ -84,6 +84,8 @@ export interface Target {
   value: number;
   /** Short name for the summary (default: the metric's label). */
   label?: string;
+  /** Unit of `value` (default: the metric's), for when the metric was not measured. */
+  unit?: string;
   /** Where the target comes from or what it means, for the table. */
   note?: string;
 }

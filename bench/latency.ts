@@ -18,7 +18,7 @@ export const benchModule: BenchModule = {
   name: 'latency',
   title: `watermark -> sink latency, generator at ${RATE.toLocaleString('en-US')} tweets/s`,
   async run(ctx: BenchContext): Promise<ModuleOutcome> {
-    const seconds = ctx.quick ? 10 : 30;
+    const seconds = ctx.quick ? 15 : 30;
     const bar = ctx.progress(ctx.runs * seconds);
     const runs: TrendingRun[] = [];
     for (let run = 1; run <= ctx.runs; run++) {
@@ -43,6 +43,13 @@ export const benchModule: BenchModule = {
       for (; ticked < seconds; ticked++) bar.tick(`run ${run} done`);
     }
     bar.stop();
+    const achieved = median(runs.map((r) => r.tweets / seconds));
+    // Below the asked rate the job was not keeping up (or the machine was busy): no steady state to speak of.
+    const sustained = achieved >= 0.9 * RATE;
+    if (!sustained)
+      ctx.log(
+        `only ${Math.round(achieved)} of ${RATE} tweets/s: the machine could not sustain the rate; latency not representative`,
+      );
     // Windows fired by the end-of-input watermark all fire at once when the run stops: draining, not steady state.
     const steady = (r: TrendingRun): number[] =>
       r.latency.filter((s) => !s.end_of_input).map((s) => s.latency_ms);
@@ -54,7 +61,7 @@ export const benchModule: BenchModule = {
       metrics: [
         {
           key: 'latency.p99_ms',
-          label: `p99 watermark -> sink, p=${PARALLELISM} (${all.length} windows of all runs)`,
+          label: `p99 watermark -> sink, p=${PARALLELISM} (${all.length} windows of all runs)${sustained ? '' : ', RATE NOT SUSTAINED'}`,
           unit: 'ms',
           value: percentile(all, 99),
           runs: perRun((xs) => percentile(xs, 99)),
@@ -84,7 +91,7 @@ export const benchModule: BenchModule = {
           key: 'latency.tweets_per_s',
           label: `tweets/s achieved (asked: ${RATE.toLocaleString('en-US')})`,
           unit: 'tweets/s',
-          value: median(runs.map((r) => r.tweets / seconds)),
+          value: achieved,
           runs: runs.map((r) => Math.round(r.tweets / seconds)),
         },
       ],
@@ -94,6 +101,7 @@ export const benchModule: BenchModule = {
           label: 'p99 watermark -> sink at a steady rate',
           op: '<=',
           value: 250,
+          unit: 'ms',
           note: 'issue 5',
         },
       ],

@@ -63,6 +63,7 @@ export const benchModule: BenchModule = {
           label: 'peak RSS, 1,000,000 topics in a window',
           op: '<=',
           value: 500,
+          unit: 'MB',
           note: 'issue 5',
         },
       ],

@@ -24,7 +24,7 @@ export function checkTargets(modules: readonly ModuleResult[]): TargetCheck[] {
         ...t,
         module: m.name,
         label: t.label ?? metric?.label ?? t.metric,
-        unit: metric?.unit ?? '',
+        unit: metric?.unit ?? t.unit ?? '',
         measured,
         met: measured === undefined ? undefined : t.op === '>=' ? measured >= t.value : measured <= t.value,
       });

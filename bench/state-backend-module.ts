@@ -51,6 +51,7 @@ export const benchModule: BenchModule = {
           label: '1M keys: checkpoint',
           op: '<=',
           value: 2000,
+          unit: 'ms',
           note: 'state issue',
         },
         {
@@ -58,6 +59,7 @@ export const benchModule: BenchModule = {
           label: '1M keys: processing paused',
           op: '<=',
           value: 100,
+          unit: 'ms',
           note: 'state issue',
         },
         {
@@ -65,6 +67,7 @@ export const benchModule: BenchModule = {
           label: '1M keys: restore',
           op: '<=',
           value: 5000,
+          unit: 'ms',
           note: 'state issue',
         },
       ],
