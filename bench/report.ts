@@ -61,6 +61,14 @@ export function textTable(rows: string[][], leftAligned: readonly number[] = [0]
     .join('\n');
 }
 
+/** One module's table, printed as soon as it finishes (the suite's summary repeats it). */
+export function moduleTable(m: ModuleResult): string {
+  if (m.status !== 'ok') return `${m.name}: ${m.status}: ${m.reason ?? ''}`;
+  const rows = [[`${m.name}: ${m.title}`, 'median', 'runs']];
+  for (const x of m.metrics) rows.push([`  ${x.label}`, formatValue(x.value, x.unit), runsText(x)]);
+  return textTable(rows, [0]) + `\n  (${m.seconds} s)`;
+}
+
 /** The console summary: every metric of every module, then the targets. */
 export function consoleSummary(suite: SuiteResult): string {
   const rows: string[][] = [['module', 'metric', 'median', 'runs']];

@@ -12,7 +12,7 @@ import { BenchSkip, type BenchContext, type ModuleResult } from './bench-module'
 import { describeMachine } from './machine';
 import { loadModule, SUITE_MODULES } from './modules';
 import { SuiteProgress } from './progress';
-import { checkTargets, consoleSummary, type SuiteResult } from './report';
+import { checkTargets, consoleSummary, moduleTable, type SuiteResult } from './report';
 import { updateReadme, writeResults } from './results';
 import { parseSuiteArgs, SUITE_USAGE, SuiteUsageError } from './suite-options';
 
@@ -52,12 +52,14 @@ async function main(argv: string[]): Promise<number> {
   for (const entry of selected) {
     const started = performance.now();
     const done = (r: Omit<ModuleResult, 'name' | 'seconds' | 'title'> & { title?: string }): void => {
-      results.push({
+      const result: ModuleResult = {
         name: entry.name,
         title: r.title ?? entry.name,
         seconds: Math.round((performance.now() - started) / 100) / 10,
         ...r,
-      });
+      };
+      results.push(result);
+      if (result.status === 'ok') progress.log(moduleTable(result) + '\n');
     };
     const loaded = loadModule(entry);
     if ('unavailable' in loaded) {

@@ -118,14 +118,16 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   const sink = await sinkConnector(params.sink.scheme).open(params.sink);
   let coordinator: CheckpointCoordinator | undefined;
   const latency = params.metricsFile === undefined ? undefined : new WindowLatencyRecorder(parallelism);
-  const metricsFd = params.metricsFile === undefined ? undefined : openSync(params.metricsFile, 'a');
+  // Opened at the first sample, so no exit path before the workers start can leak it; closed with the sink.
+  let metricsFd: number | undefined;
   const main = params.createMain({
     parallelism,
     output: (kind, lines) => sink.write(kind, lines, coordinator?.epoch()),
     windowWritten: (start, end) => {
       const sample = latency?.windowWritten(start, end, params.clock.now());
-      if (sample !== undefined && metricsFd !== undefined)
-        writeSync(metricsFd, JSON.stringify(sample) + '\n');
+      if (sample === undefined || params.metricsFile === undefined) return;
+      metricsFd ??= openSync(params.metricsFile, 'a');
+      writeSync(metricsFd, JSON.stringify(sample) + '\n');
     },
     log,
   });

@@ -6,6 +6,7 @@ import {
   checkTargets,
   consoleSummary,
   markdownReport,
+  moduleTable,
   README_END,
   README_START,
   replaceResultsSection,
@@ -148,5 +149,15 @@ describe('bench report', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('module table', () => {
+  test('lists the module and its metrics, or why it did not run', () => {
+    const [ok, skipped] = modules();
+    const text = moduleTable(ok);
+    expect(text).toContain('inprocess: trending job');
+    expect(text).toMatch(/job p=2 +150,000 tweets\/s/);
+    expect(moduleTable(skipped)).toBe('kafka: skipped: not available: bench/kafka.ts is not in this build');
   });
 });
