@@ -61,7 +61,16 @@ async function main(argv: string[]): Promise<number> {
       results.push(result);
       if (result.status === 'ok') progress.log(moduleTable(result) + '\n');
     };
-    const loaded = loadModule(entry);
+    let loaded: ReturnType<typeof loadModule>;
+    try {
+      loaded = loadModule(entry);
+    } catch (err) {
+      // A module that does not load (a syntax error, a wrong export) fails alone; the others still run.
+      const message = (err as Error)?.message ?? String(err);
+      progress.log(`${entry.name}: FAILED to load: ${message}`);
+      done({ status: 'failed', reason: message.split('\n')[0], metrics: [], targets: [] });
+      continue;
+    }
     if ('unavailable' in loaded) {
       progress.log(`${entry.name}: skipped, ${loaded.unavailable}`);
       done({ status: 'skipped', reason: loaded.unavailable, metrics: [], targets: [] });
