@@ -10,15 +10,14 @@
  *  - pause: the longest time a worker's processing stopped for a barrier;
  *  - restore: loading and verifying the files, then rebuilding operator state.
  *
- *   node dist/bench/checkpoint.js [--keys 100000,1000000] [--rate 100000] [--parallelism 2]
+ * A suite module: `npm run bench -- --only checkpoint`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-
-const root = path.resolve(__dirname, '..', '..');
-const cli = path.join(root, 'dist', 'src', 'cli', 'floe.js');
+import type { BenchContext, BenchModule, Metric, ModuleOutcome } from './bench-module';
+import { median } from './stats';
 
 export interface CheckpointBenchOptions {
   /** State sizes to measure, in keyed entries (dedupe ids plus window entries). */
@@ -86,7 +85,13 @@ class LogWatch {
   }
 }
 
-function startJob(ck: string, out: string, opts: CheckpointBenchOptions, extra: string[]): LogWatch {
+function startJob(
+  cli: string,
+  ck: string,
+  out: string,
+  opts: CheckpointBenchOptions,
+  extra: string[],
+): LogWatch {
   const child = spawn(
     process.execPath,
     [
@@ -125,7 +130,9 @@ const asCheckpoint = (l: LogLine): CheckpointLine => ({
   reusedBytes: Number(l.reusedBytes ?? 0),
 });
 
+/** One run per size in opts.keys; `onProgress` after each step. */
 export async function measureCheckpoints(
+  cli: string,
   opts: CheckpointBenchOptions,
   onProgress: (note: string) => void = () => undefined,
 ): Promise<CheckpointBenchResult[]> {
@@ -134,7 +141,7 @@ export async function measureCheckpoints(
     const tmp = mkdtempSync(path.join(tmpdir(), 'floe-bench-ck-'));
     try {
       const ck = path.join(tmp, 'ck');
-      const run = startJob(ck, path.join(tmp, 'out'), opts, []);
+      const run = startJob(cli, ck, path.join(tmp, 'out'), opts, []);
       const periodic = await run.waitFor(
         (l) => l.msg === 'checkpoint completed' && Number(l.entries) >= target,
         `a checkpoint with ${target} keys`,
@@ -151,7 +158,10 @@ export async function measureCheckpoints(
       );
 
       onProgress(`${target} keys: restoring savepoint ${String(savepoint.checkpoint)}`);
-      const again = startJob(ck, path.join(tmp, 'out'), opts, ['--restore', String(savepoint.checkpoint)]);
+      const again = startJob(cli, ck, path.join(tmp, 'out'), opts, [
+        '--restore',
+        String(savepoint.checkpoint),
+      ]);
       const loaded = await again.waitFor((l) => l.msg === 'restoring from checkpoint', 'the restore');
       const states: LogLine[] = [];
       for (let w = 0; w < opts.parallelism; w++)
@@ -179,49 +189,89 @@ export async function measureCheckpoints(
   return results;
 }
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-}
+const RATE = 100_000;
+const PARALLELISM = 2;
 
-async function main(): Promise<void> {
-  const opts: CheckpointBenchOptions = {
-    keys: arg('keys', '100000,1000000').split(',').map(Number),
-    rate: Number(arg('rate', '100000')),
-    parallelism: Number(arg('parallelism', '2')),
-  };
-  const results = await measureCheckpoints(opts, (note) => process.stderr.write(note + '\n'));
-  const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGb: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-  };
-  console.log(
-    `\nCheckpoints of the trending job, parallelism ${opts.parallelism}, ${machine.cores} x ${machine.cpu}`,
-  );
-  console.log(
-    '| keys | incremental: ms / MB written / MB reused | full (savepoint): ms / MB | max pause ms | restore ms (load + state) |',
-  );
-  console.log('|---:|---|---|---:|---|');
-  const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-  for (const r of results) {
-    console.log(
-      `| ${r.full.entries.toLocaleString('en-US')} | ${r.incremental.durationMs} / ${mb(r.incremental.bytes)} / ${mb(r.incremental.reusedBytes)} | ${r.full.durationMs} / ${mb(r.full.bytes)} | ${r.maxPauseMs.toFixed(1)} | ${r.restore.totalMs} (${r.restore.loadMs} + ${r.restore.stateMs}) |`,
-    );
-  }
-  const dir = path.join(root, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  writeFileSync(
-    path.join(dir, `checkpoint-${stamp}.json`),
-    JSON.stringify({ machine, options: opts, results }, null, 2) + '\n',
-  );
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+export const benchModule: BenchModule = {
+  name: 'checkpoint',
+  title: 'trending job: checkpoint and restore against state size (dedupe ids over 24 h)',
+  async run(ctx: BenchContext): Promise<ModuleOutcome> {
+    const sizes = ctx.quick ? [100_000] : [100_000, 1_000_000];
+    const bar = ctx.progress(sizes.length * ctx.runs * 2);
+    const byKeys = new Map<number, CheckpointBenchResult[]>();
+    for (let run = 1; run <= ctx.runs; run++) {
+      for (const keys of sizes) {
+        const [r] = await measureCheckpoints(
+          ctx.paths.cli,
+          { keys: [keys], rate: RATE, parallelism: PARALLELISM },
+          (note) => bar.tick(`run ${run}: ${note}`),
+        );
+        byKeys.set(keys, [...(byKeys.get(keys) ?? []), r]);
+      }
+    }
+    bar.stop();
+    const metrics: Metric[] = [];
+    for (const [keys, rs] of byKeys) {
+      const k = keys >= 1_000_000 ? `${keys / 1_000_000}M` : `${keys / 1000}k`;
+      const add = (
+        key: string,
+        label: string,
+        unit: string,
+        f: (r: CheckpointBenchResult) => number,
+      ): void => {
+        const runs = rs.map(f);
+        metrics.push({
+          key: `keys.${keys}.${key}`,
+          label: `${k} keys: ${label}`,
+          unit,
+          value: median(runs),
+          runs,
+        });
+      };
+      add('entries', 'keys in state at the savepoint', 'keys', (r) => r.full.entries);
+      add('full_ms', 'full checkpoint (savepoint), trigger to commit', 'ms', (r) => r.full.durationMs);
+      add('full_mb', 'full checkpoint size', 'MB', (r) => r.full.bytes / 2 ** 20);
+      add('incremental_ms', 'periodic checkpoint, trigger to commit', 'ms', (r) => r.incremental.durationMs);
+      add('incremental_mb', 'periodic checkpoint: written', 'MB', (r) => r.incremental.bytes / 2 ** 20);
+      add(
+        'reused_mb',
+        'periodic checkpoint: referred to, not written',
+        'MB',
+        (r) => r.incremental.reusedBytes / 2 ** 20,
+      );
+      add('pause_ms', 'longest processing pause, any checkpoint', 'ms', (r) => r.maxPauseMs);
+      add('restore_ms', 'restore (load and verify + rebuild state)', 'ms', (r) => r.restore.totalMs);
+    }
+    const note = 'state issue';
+    return {
+      metrics,
+      targets: [
+        {
+          metric: 'keys.1000000.full_ms',
+          label: '1M keys: checkpoint',
+          op: '<=',
+          value: 2000,
+          unit: 'ms',
+          note,
+        },
+        {
+          metric: 'keys.1000000.pause_ms',
+          label: '1M keys: processing paused',
+          op: '<=',
+          value: 100,
+          unit: 'ms',
+          note,
+        },
+        {
+          metric: 'keys.1000000.restore_ms',
+          label: '1M keys: restore',
+          op: '<=',
+          value: 5000,
+          unit: 'ms',
+          note,
+        },
+      ],
+      details: { rate: RATE, parallelism: PARALLELISM, runs: Object.fromEntries(byKeys) },
+    };
+  },
+};

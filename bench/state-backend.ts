@@ -25,7 +25,7 @@ function arg(name: string, fallback: string): string {
   return i === -1 ? fallback : process.argv[i + 1];
 }
 
-interface Result {
+export interface Result {
   keys: number;
   putMs: number;
   flushMs: number;
@@ -91,7 +91,7 @@ async function pool<T>(
   );
 }
 
-async function runOnce(n: number, concurrency: number): Promise<Result> {
+export async function runOnce(n: number, concurrency: number): Promise<Result> {
   const root = mkdtempSync(path.join(tmpdir(), 'floe-state-bench-'));
   try {
     const { keys, groups, values } = makeData(n);
@@ -223,7 +223,9 @@ async function main(): Promise<void> {
   console.log('targets: 1M-key checkpoint < 2000 ms with processing paused < 100 ms; restore < 5000 ms');
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

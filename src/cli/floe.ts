@@ -90,6 +90,7 @@ export function buildProgram(): Command {
         clock: systemClock,
         handleSignals: true,
         onProgress: (p) => view?.onProgress(p),
+        metricsFile: rt['metrics-file'],
         checkpoint:
           rt['checkpoint-dir'] === undefined
             ? undefined

@@ -18,6 +18,7 @@ const FILE_KEYS = [
   'disorder',
   'duplicates',
   'topics',
+  'topic-distribution',
   'authors',
   'v1-share',
 ] as const;
@@ -48,6 +49,7 @@ export function generateCommand(): Command {
       disorderMs: o.disorder,
       duplicateRate: o.duplicates,
       topics: o.topics,
+      topicDistribution: o['topic-distribution'] as 'zipf' | 'cycle',
       authors: o.authors,
       v1Share: o['v1-share'],
     });

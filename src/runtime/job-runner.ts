@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -10,6 +11,7 @@ import type { RuntimeSettings, WorkerProgress, WorkerStart, WorkerSummary, Worke
 import { formatWatermark } from './watermarks';
 import { CheckpointCoordinator, MainState, RestoredJob } from './checkpoint-coordinator';
 import { openCheckpointStorage } from '../state/checkpoint-storage';
+import { WindowLatencyRecorder } from './window-latency';
 
 /** The main-thread side of a job: what it does with its workers' job messages. */
 export interface JobMainSide extends MainState {
@@ -31,6 +33,8 @@ export interface JobMainContext {
   parallelism: number;
   /** Writes the job's own output (e.g. trends) to the sink, in the current epoch when checkpointing. */
   output(kind: OutputKind, lines: string): void;
+  /** The final results of window [start, end) have been written (call after the output); feeds result-latency metrics. */
+  windowWritten?(start: number, end: number): void;
   log: Logger;
 }
 
@@ -52,6 +56,8 @@ export interface RunJobParams {
   onProgress?(total: JobProgress): void;
   /** Exactly-once checkpoints; without them the job keeps state in memory only. */
   checkpoint?: CheckpointSettings;
+  /** Appends one JSON line per window whose results reach the sink: when the watermark passed its end and when they were written. */
+  metricsFile?: string;
 }
 
 export interface JobProgress extends WorkerProgress {
@@ -111,9 +117,18 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   });
   const sink = await sinkConnector(params.sink.scheme).open(params.sink);
   let coordinator: CheckpointCoordinator | undefined;
+  const latency = params.metricsFile === undefined ? undefined : new WindowLatencyRecorder(parallelism);
+  // Opened at the first sample, so no exit path before the workers start can leak it; closed with the sink.
+  let metricsFd: number | undefined;
   const main = params.createMain({
     parallelism,
     output: (kind, lines) => sink.write(kind, lines, coordinator?.epoch()),
+    windowWritten: (start, end) => {
+      const sample = latency?.windowWritten(start, end, params.clock.now());
+      if (sample === undefined || params.metricsFile === undefined) return;
+      metricsFd ??= openSync(params.metricsFile, 'a');
+      writeSync(metricsFd, JSON.stringify(sample) + '\n');
+    },
     log,
   });
   const assignment = assignSplits(splits, parallelism);
@@ -182,6 +197,9 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
         progress[worker] = msg.progress;
         params.onProgress?.(sumProgress(progress.filter(Boolean), outputRecords));
         break;
+      case 'watermark-time':
+        latency?.observeSourceWatermark(worker, msg.watermark, msg.at);
+        break;
       case 'log':
         log[msg.level]({ worker, ...msg.fields }, msg.msg);
         break;
@@ -240,7 +258,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       maxParallelism: params.maxParallelism,
       job: params.job,
       jobOptions: params.jobOptions,
-      runtime: params.runtime,
+      runtime: latency === undefined ? params.runtime : { ...params.runtime, reportWatermarkTimes: true },
       splits: assignment[i],
       control: port2,
       peers: mesh[i],
@@ -332,6 +350,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     await Promise.all(pools.map((p) => p.destroy()));
     await sink.close();
     await storage?.close();
+    if (metricsFd !== undefined) closeSync(metricsFd);
   }
   if (failure !== null) {
     throw failure instanceof FloeError

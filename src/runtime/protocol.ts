@@ -71,6 +71,8 @@ export interface RuntimeSettings {
   maxInFlight: number;
   /** How often workers report progress, ms. */
   progressIntervalMs: number;
+  /** Report each advance of the source watermark with its wall time, for result-latency metrics. */
+  reportWatermarkTimes?: boolean;
 }
 
 export type WorkerToMain =
@@ -78,6 +80,8 @@ export type WorkerToMain =
   | { t: 'out'; kind: OutputKind; lines: string; records: number }
   | { t: 'job'; payload: unknown }
   | { t: 'progress'; progress: WorkerProgress }
+  /** The source watermark reached `watermark` at wall time `at` (only with reportWatermarkTimes). */
+  | { t: 'watermark-time'; watermark: number; at: number }
   /** Checkpoint `id` has passed every stage of this worker; its output before this message belongs to epoch id. */
   | {
       t: 'ack';

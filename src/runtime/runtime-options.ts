@@ -57,4 +57,8 @@ export const runtimeSchema = {
     type: 'string',
     doc: 'resume from "latest" or a checkpoint id/path in --checkpoint-dir (latest with none: start from the beginning)',
   },
+  'metrics-file': {
+    type: 'string',
+    doc: 'appends a JSON line per window when its results reach the sink: when the watermark passed its end, when they were written, the latency (for benchmarks)',
+  },
 } satisfies Schema;

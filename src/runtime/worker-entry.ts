@@ -57,7 +57,18 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     output: (kind, lines, records) => post({ t: 'out', kind, lines, records }),
     jobMessage: (payload) => post({ t: 'job', payload }),
     log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
-    runSources: (handlers) => runner.run(handlers),
+    runSources: (handlers) =>
+      runner.run(
+        runtime.reportWatermarkTimes === true
+          ? {
+              ...handlers,
+              onWatermark(wm, idle) {
+                post({ t: 'watermark-time', watermark: wm, at: clock.now() });
+                handlers.onWatermark(wm, idle);
+              },
+            }
+          : handlers,
+      ),
     acknowledge: ({ id, splits, operators, deferred, pauseMs, entries }) => {
       post({
         t: 'ack',

@@ -39,6 +39,12 @@ export const generatorSourceSchema = {
     doc: 'share of lines that re-deliver a recent tweet',
   },
   topics: { type: 'int', default: 20000, min: 1, doc: 'hashtag vocabulary size (Zipf-distributed)' },
+  'topic-distribution': {
+    type: 'enum',
+    values: ['zipf', 'cycle'],
+    default: 'zipf',
+    doc: 'zipf: realistic; cycle: each hashtag is the next topic of the vocabulary, so n hashtags cover min(n, topics) distinct topics',
+  },
   authors: { type: 'int', default: 1_000_000, min: 1, doc: 'distinct authors' },
   'v1-share': { type: 'number', default: 0.1, min: 0, max: 1, doc: 'share of lines in API v1.1 format' },
 } satisfies Schema;
@@ -59,6 +65,7 @@ export interface GeneratorSplitConfig {
   disorderMs: number;
   duplicateRate: number;
   topics: number;
+  topicDistribution: 'zipf' | 'cycle';
   authors: number;
   v1Share: number;
 }

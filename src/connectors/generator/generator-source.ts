@@ -40,6 +40,7 @@ class GeneratorReader implements SplitReader {
       disorderMs: cfg.disorderMs,
       duplicateRate: cfg.duplicateRate,
       topics: cfg.topics,
+      topicDistribution: cfg.topicDistribution,
       authors: cfg.authors,
       v1Share: cfg.v1Share,
     });
@@ -120,6 +121,7 @@ export const generatorSource: SourceConnector = {
         disorderMs: opts.disorder,
         duplicateRate: opts.duplicates,
         topics: opts.topics,
+        topicDistribution: opts['topic-distribution'] as GeneratorSplitConfig['topicDistribution'],
         authors: opts.authors,
         v1Share: opts['v1-share'],
       };

@@ -46,6 +46,12 @@ export interface TweetGeneratorOptions {
   duplicateRate: number;
   /** Vocabulary size of ordinary hashtags, drawn Zipf(s=1.1). */
   topics: number;
+  /**
+   * 'zipf': hashtags drawn Zipf(s=1.1) from the vocabulary (realistic);
+   * 'cycle': every hashtag is the next one of the vocabulary in turn, so n
+   * hashtags cover min(n, topics) distinct topics (to size state exactly).
+   */
+  topicDistribution: 'zipf' | 'cycle';
   /** Number of distinct authors, drawn Zipf(s=0.8). */
   authors: number;
   /** Every this much event time a brand-new tag starts bursting (bursts start at multiples of it since the epoch). */
@@ -64,6 +70,7 @@ export const defaultGeneratorOptions: Omit<TweetGeneratorOptions, RequiredOption
   disorderMs: 3000,
   duplicateRate: 0.01,
   topics: 20000,
+  topicDistribution: 'zipf',
   authors: 1_000_000,
   burstEveryMs: 300_000,
   burstDurationMs: 120_000,
@@ -427,6 +434,9 @@ export class TweetGenerator {
   private readonly authorZipf: ZipfSampler;
   private readonly vocab: Arena;
   private readonly topics: number;
+  private readonly cycleTopics: boolean;
+  /** Next vocabulary rank (0-based) in 'cycle' mode. */
+  private nextTopic = 0;
   private readonly seedMix: number;
   private readonly startMsInt: number;
   private readonly stepMs: number;
@@ -515,6 +525,7 @@ export class TweetGenerator {
     this.seedMix = mixSeed(o.seed);
     this.rng = new Xoshiro128(mixSeed(o.seed, o.splitIndex, 0x5eed));
     this.topics = o.topics;
+    this.cycleTopics = o.topicDistribution === 'cycle';
     this.vocab = vocabulary(o.topics);
     this.topicZipf = zipf(o.topics, TOPIC_EXPONENT);
     this.authorZipf = zipf(o.authors, AUTHOR_EXPONENT);
@@ -668,7 +679,13 @@ export class TweetGenerator {
     let nTags = u < 0.35 ? 0 : u < 0.75 ? 1 : u < 0.95 ? 2 : 3;
     const vocab = this.vocab;
     for (let i = 0; i < nTags; i++) {
-      const rank = this.topicZipf.sample(r);
+      let rank: number;
+      if (this.cycleTopics) {
+        rank = this.nextTopic + 1;
+        this.nextTopic = (this.nextTopic + 1) % this.topics;
+      } else {
+        rank = this.topicZipf.sample(r);
+      }
       const t = r.nextU32();
       const c = t & 1023; // spelling: 75% canonical, 18% lower case, 7% upper case
       const ref = (c < 768 ? 0 : c < 952 ? this.topics : 2 * this.topics) + rank - 1;
@@ -1083,6 +1100,8 @@ function validate(o: TweetGeneratorOptions): void {
   if (!(o.duplicateRate >= 0 && o.duplicateRate <= 1))
     fail(`duplicateRate must be in [0, 1], got ${o.duplicateRate}`);
   if (!Number.isInteger(o.topics) || o.topics < 1) fail(`topics must be a positive integer, got ${o.topics}`);
+  if (o.topicDistribution !== 'zipf' && o.topicDistribution !== 'cycle')
+    fail(`topicDistribution must be zipf or cycle, got ${String(o.topicDistribution)}`);
   if (!Number.isInteger(o.authors) || o.authors < 1 || o.authors > 2 ** 31 - 1)
     fail(`authors must be an integer in [1, 2^31), got ${o.authors}`);
   if (!(o.burstEveryMs > 0)) fail(`burstEveryMs must be positive, got ${o.burstEveryMs}`);

@@ -30,6 +30,7 @@ export function createTrendingMain(
           }) + '\n';
       });
       ctx.output('trends', lines);
+      ctx.windowWritten?.(w.start, w.end);
       onWindowTrends?.(w);
     }
   };

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { WindowLatencySample } from '../src/runtime/window-latency';
+import type { BenchPaths } from './bench-module';
+
+/** Helpers for modules that run Floe the way a user does: `floe ...` as its own process. */
+
+export interface ProcessRun {
+  /** Wall time of the whole process, start-up included. */
+  seconds: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProcessRun> {
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0)
+        reject(
+          new Error(
+            `${path.basename(script)} ${args.join(' ')} exited ${code ?? signal}:\n${stderr.slice(-2000)}`,
+          ),
+        );
+      else resolve({ seconds, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * A file of generated tweets in bench/data, generated once and kept: the
+ * generator is deterministic, so a file named for its options is the same
+ * input on every run. Written under a temporary name, so an interrupted
+ * generation is never mistaken for a complete file.
+ */
+export async function ensureTweets(
+  paths: BenchPaths,
+  count: number,
+  generatorArgs: Record<string, string> = {},
+): Promise<string> {
+  mkdirSync(paths.data, { recursive: true });
+  const suffix = Object.entries(generatorArgs)
+    .map(([k, v]) => `-${k}-${v.replace(/[^A-Za-z0-9.]/g, '')}`)
+    .join('');
+  const file = path.join(paths.data, `tweets-${count}${suffix}.jsonl`);
+  if (existsSync(file)) return file;
+  const partial = `${file}.partial`;
+  const args = ['generate', '--count', String(count), '--out', partial, '--seed', '1'];
+  for (const [k, v] of Object.entries(generatorArgs)) args.push(`--${k}`, v);
+  await runNode(paths.cli, args);
+  renameSync(partial, file);
+  return file;
+}
+
+/** What the job logged when it finished (see runJob in src/runtime/job-runner.ts). */
+interface FinishedLog {
+  records: number;
+  tweets: number;
+  duplicates: number;
+  output: Record<string, number>;
+  peakRssMb: number;
+}
+
+export interface TrendingRun {
+  parallelism: number;
+  seconds: number;
+  tweets: number;
+  /** tweets / wall time of the whole process. */
+  tweetsPerSecond: number;
+  /** maxRSS of the job's process (every worker thread included). */
+  peakRssMb: number;
+  /** Output records by kind, as the job counted them (counts = distinct (window, topic) pairs). */
+  output: Record<string, number>;
+  /** Per window: watermark passed its end -> results written (see src/runtime/window-latency.ts). */
+  latency: WindowLatencySample[];
+}
+
+/** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on. */
+export async function runTrending(
+  paths: BenchPaths,
+  source: string,
+  parallelism: number,
+  args: readonly string[] = [],
+): Promise<TrendingRun> {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'floe-bench-'));
+  const metrics = path.join(tmp, 'metrics.jsonl');
+  try {
+    const run = await runNode(
+      paths.cli,
+      [
+        'run',
+        'trending',
+        '--source',
+        source,
+        '--sink',
+        `file:${path.join(tmp, 'out')}`,
+        '--parallelism',
+        String(parallelism),
+        '--view',
+        'off',
+        '--metrics-file',
+        metrics,
+        ...args,
+      ],
+      { FLOE_LOG_FORMAT: 'json' },
+    );
+    const finished = run.stderr
+      .split('\n')
+      .filter((l) => l.includes('"job finished"'))
+      .map((l) => JSON.parse(l) as FinishedLog)[0];
+    if (finished === undefined)
+      throw new Error(`no "job finished" line from floe:\n${run.stderr.slice(-2000)}`);
+    const latency = existsSync(metrics)
+      ? readFileSync(metrics, 'utf8')
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as WindowLatencySample)
+      : [];
+    return {
+      parallelism,
+      seconds: run.seconds,
+      tweets: finished.tweets,
+      tweetsPerSecond: Math.round(finished.tweets / run.seconds),
+      peakRssMb: finished.peakRssMb,
+      output: finished.output,
+      latency,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

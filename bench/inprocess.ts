@@ -1,0 +1,110 @@
+/**
+ * In-process throughput: the trending job reading a file of generated
+ * tweets at parallelism 1 and 2, each run next to a yardstick run on the
+ * same file (bench/yardstick.ts), so the ratio job / yardstick of a run
+ * compares two programs measured under the same load.
+ */
+import type { BenchContext, BenchModule, Metric, ModuleOutcome } from './bench-module';
+import { ensureTweets, runTrending, type TrendingRun } from './floe-process';
+import { median, percentile } from './stats';
+import { runYardstick, type YardstickRun } from './yardstick';
+
+const PARALLELISMS = [1, 2];
+
+export const benchModule: BenchModule = {
+  name: 'inprocess',
+  title: 'trending job, file source, against the yardstick',
+  async run(ctx: BenchContext): Promise<ModuleOutcome> {
+    const count = ctx.quick ? 100_000 : 1_000_000;
+    const bar = ctx.progress(1 + ctx.runs * (1 + PARALLELISMS.length));
+    const file = await ensureTweets(ctx.paths, count);
+    bar.tick('input ready');
+    const yardsticks: YardstickRun[] = [];
+    const jobs = new Map<number, TrendingRun[]>(PARALLELISMS.map((p) => [p, []]));
+    const ratios = new Map<number, number[]>(PARALLELISMS.map((p) => [p, []]));
+    for (let run = 1; run <= ctx.runs; run++) {
+      const y = await runYardstick(file);
+      yardsticks.push(y);
+      bar.tick(`run ${run}: yardstick ${y.tweetsPerSecond.toLocaleString('en-US')}/s`);
+      for (const p of PARALLELISMS) {
+        const j = await runTrending(ctx.paths, `file:${file}`, p);
+        jobs.get(p)!.push(j);
+        ratios.get(p)!.push(j.tweetsPerSecond / y.tweetsPerSecond);
+        bar.tick(`run ${run}: p=${p} ${j.tweetsPerSecond.toLocaleString('en-US')}/s`);
+      }
+    }
+    bar.stop();
+
+    const metric = (key: string, label: string, unit: string, runs: number[]): Metric => ({
+      key,
+      label,
+      unit,
+      value: median(runs),
+      runs,
+    });
+    const metrics: Metric[] = [
+      metric(
+        'yardstick.tweets_per_s',
+        'yardstick (1 thread: readline + JSON.parse + Map)',
+        'tweets/s',
+        yardsticks.map((y) => y.tweetsPerSecond),
+      ),
+    ];
+    for (const p of PARALLELISMS) {
+      const runs = jobs.get(p)!;
+      const latency = runs.flatMap((r) => r.latency.map((s) => s.latency_ms));
+      metrics.push(
+        metric(
+          `job.p${p}.tweets_per_s`,
+          `job p=${p}`,
+          'tweets/s',
+          runs.map((r) => r.tweetsPerSecond),
+        ),
+        metric(`job.p${p}.ratio`, `job p=${p} / yardstick (same run)`, 'x', ratios.get(p)!),
+        metric(
+          `job.p${p}.peak_rss_mb`,
+          `job p=${p} peak RSS`,
+          'MB',
+          runs.map((r) => r.peakRssMb),
+        ),
+        {
+          key: `job.p${p}.latency_p99_ms`,
+          label: `job p=${p} p99 watermark -> sink, file at full speed, end of input included (${latency.length} windows)`,
+          unit: 'ms',
+          value: percentile(latency, 99),
+          runs: runs.map((r) =>
+            percentile(
+              r.latency.map((s) => s.latency_ms),
+              99,
+            ),
+          ),
+        },
+      );
+    }
+    const yardstickMedian = median(yardsticks.map((y) => y.tweetsPerSecond));
+    return {
+      metrics,
+      targets: [
+        { metric: 'job.p2.tweets_per_s', label: 'job p=2', op: '>=', value: 300_000, note: 'issue 5' },
+        { metric: 'job.p2.ratio', label: 'job p=2 / yardstick', op: '>=', value: 2, note: 'issue 5' },
+      ],
+      series: [
+        {
+          name: 'trending job',
+          points: PARALLELISMS.map((p) => ({ x: p, y: median(jobs.get(p)!.map((r) => r.tweetsPerSecond)) })),
+        },
+        { name: 'yardstick (1 thread)', points: PARALLELISMS.map((p) => ({ x: p, y: yardstickMedian })) },
+      ],
+      details: {
+        input: { file, tweets: count, generator: 'floe generate --seed 1 (defaults)' },
+        yardstick: yardsticks,
+        jobs: Object.fromEntries(
+          [...jobs].map(([p, runs]) => [
+            `p${p}`,
+            runs.map(({ latency, ...rest }) => ({ ...rest, windows: latency.length, latency })),
+          ]),
+        ),
+      },
+    };
+  },
+};
