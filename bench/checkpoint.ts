@@ -1,7 +1,7 @@
 /**
  * Checkpoint and restore against state size: the trending job on the
  * generator source (unbounded, at a fixed rate) with a 24 h dedupe horizon,
- * so every tweet id stays in keyed state, checkpointing every 2 s. When the
+ * so every tweet id stays in keyed state, checkpointing every second. When the
  * state holds the target number of keys it takes a savepoint (a full,
  * self-contained checkpoint), then stops; a second run restores the
  * savepoint. Reported per size:
@@ -111,7 +111,7 @@ function startJob(
       '--checkpoint-dir',
       ck,
       '--checkpoint-interval',
-      '2s',
+      '1s',
       '--view',
       'off',
       ...extra,
