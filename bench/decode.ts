@@ -110,12 +110,15 @@ function main(): void {
       rates['JSON.parse + decodeValue'].push(timeDecode(lines, decodeLineByParse));
       rates['decodeLine (fast path)'].push(timeDecode(lines, decodeLine));
     }
+    const full = rates['JSON.parse + decodeValue'];
+    const ratios = rates['decodeLine (fast path)'].map((x, r) => x / full[r]);
     console.log(`decode, ${lines.length} lines in memory, one thread, median of ${reps}:`);
     for (const [name, xs] of Object.entries(rates)) {
       console.log(
         `  ${name.padEnd(28)} ${Math.round(median(xs)).toLocaleString('en-US')} tweets/s  (${xs.map((x) => Math.round(x / 1000)).join(' / ')} k)`,
       );
     }
+    console.log(`  fast / full, median of the per-repetition ratios: ${median(ratios).toFixed(2)}`);
   }
   if (what === 'all' || what === 'yardstick') {
     const rates: number[] = [];

@@ -81,6 +81,10 @@ function parseTwitterDate(s: string, from: number, to: number): number | undefin
 function parseIsoDate(s: string, from: number, to: number): number | undefined {
   const b = from;
   const n = to - b;
+  if (n === 24) {
+    const ms = parseCommonIso(s, b);
+    if (ms !== undefined) return ms;
+  }
   if (n < 10 || s.charCodeAt(b + 4) !== 0x2d || s.charCodeAt(b + 7) !== 0x2d) return undefined;
   const year = digits(s, b, 4);
   const month = digits(s, b + 5, 2);
@@ -127,6 +131,42 @@ function parseIsoDate(s: string, from: number, to: number): number | undefined {
   return toEpochMs(year, month, day, hour, minute, second, ms, offset);
 }
 
+/** Where "YYYY-MM-DDTHH:mm:ss.sssZ" has its digits. */
+const COMMON_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
+/**
+ * "YYYY-MM-DDTHH:mm:ss.sssZ" at b, the shape API v2 writes; undefined for
+ * anything else (the general parser then decides). Its value is what the
+ * general parser gives for the same characters.
+ */
+function parseCommonIso(s: string, b: number): number | undefined {
+  if (
+    s.charCodeAt(b + 4) !== 0x2d ||
+    s.charCodeAt(b + 7) !== 0x2d ||
+    s.charCodeAt(b + 10) !== 0x54 ||
+    s.charCodeAt(b + 13) !== 0x3a ||
+    s.charCodeAt(b + 16) !== 0x3a ||
+    s.charCodeAt(b + 19) !== 0x2e ||
+    s.charCodeAt(b + 23) !== 0x5a
+  ) {
+    return undefined;
+  }
+  for (let k = 0; k < COMMON_ISO_DIGITS.length; k++) {
+    if (!isDigitCode(s.charCodeAt(b + COMMON_ISO_DIGITS[k]))) return undefined;
+  }
+  const d = (i: number): number => s.charCodeAt(b + i) - 0x30;
+  return toEpochMs(
+    d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
+    d(5) * 10 + d(6),
+    d(8) * 10 + d(9),
+    d(11) * 10 + d(12),
+    d(14) * 10 + d(15),
+    d(17) * 10 + d(18),
+    d(20) * 100 + d(21) * 10 + d(22),
+    0,
+  );
+}
+
 function isDigitCode(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
@@ -157,27 +197,24 @@ function toEpochMs(
   ms: number,
   offsetMinutes: number,
 ): number | undefined {
-  if (
-    year < 0 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(year, month) ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59
-  ) {
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31) return undefined;
+  // Tweets arrive in time order, more or less: most share the previous one's date.
+  // With month and day in range, the key is unique.
+  const dateKey = (year * 16 + month) * 32 + day;
+  if (dateKey !== lastDateKey) {
+    if (day > daysInMonth(year, month)) return undefined;
+    lastDateKey = dateKey;
+    lastDays = daysFromCivil(year, month, day);
+  }
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
     return undefined;
   }
-  return (
-    daysFromCivil(year, month, day) * MS_PER_DAY +
-    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
-    ms
-  );
+  return lastDays * MS_PER_DAY + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + ms;
 }
+
+/** The last valid date toEpochMs saw, as (year * 16 + month) * 32 + day, and its days since the epoch. */
+let lastDateKey = -1;
+let lastDays = 0;
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;

@@ -52,6 +52,12 @@ const HASHTAGS = 0;
 const SYMBOLS = 1;
 const CASHTAGS = 2;
 
+// The objects whose members matter (Scan.members).
+const TWEET = 0;
+const USER = 1;
+const ENTITIES = 2;
+const ITEM = 3;
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -260,14 +266,12 @@ class Scan {
   }
 
   /**
-   * Reads an object's members, handing each value to `member(keyStart,
-   * keyLength, valueAt)`, which returns the index after the value or -1.
+   * Reads the members of an object (TWEET, USER, ENTITIES or ITEM), handing
+   * each value to that object's member method, which returns the index after
+   * the value or -1.
    * Escaped keys give -1: they could spell a key that matters.
    */
-  members(
-    i: number,
-    member: (this: Scan, keyStart: number, keyLength: number, at: number) => number,
-  ): number {
+  members(i: number, object: number): number {
     const s = this.s;
     i = this.ws(i + 1);
     if (s.charCodeAt(i) === CLOSE_BRACE) return i + 1;
@@ -279,7 +283,21 @@ class Scan {
       const keyLength = i - 1 - keyStart;
       i = this.ws(i);
       if (s.charCodeAt(i) !== COLON) return -1;
-      i = member.call(this, keyStart, keyLength, this.ws(i + 1));
+      const at = this.ws(i + 1);
+      // A switch, not a callback: direct calls stay monomorphic and inlinable.
+      switch (object) {
+        case TWEET:
+          i = this.topMember(keyStart, keyLength, at);
+          break;
+        case USER:
+          i = this.userMember(keyStart, keyLength, at);
+          break;
+        case ENTITIES:
+          i = this.entitiesMember(keyStart, keyLength, at);
+          break;
+        default:
+          i = this.itemMember(keyStart, keyLength, at);
+      }
       if (i < 0) return -1;
       i = this.ws(i);
       const c = s.charCodeAt(i);
@@ -374,10 +392,10 @@ class Scan {
         return end;
       case F_USER:
         if (c !== OPEN_BRACE) return -1;
-        return this.members(at, this.userMember);
+        return this.members(at, USER);
       case F_ENTITIES:
         if (c !== OPEN_BRACE) return -1;
-        return this.members(at, this.entitiesMember);
+        return this.members(at, ENTITIES);
       case F_AUTHOR:
         return this.skip(at, 1);
       default: // F_LONG
@@ -434,7 +452,7 @@ class Scan {
     this.itemTagStart = -1;
     this.itemTextStart = -1;
     this.itemKeys = 0;
-    const end = this.members(i, this.itemMember);
+    const end = this.members(i, ITEM);
     if (end < 0) return -1;
     let start: number;
     let stop: number;
@@ -462,7 +480,7 @@ class Scan {
     return end;
   }
 
-  private itemMember(k: number, len: number, at: number): number {
+  itemMember(k: number, len: number, at: number): number {
     const s = this.s;
     let key = 0;
     if (len === 3 && s.startsWith('tag', k)) key = 1;
@@ -592,11 +610,15 @@ function textTopics(text: string, options: DecodeOptions): string[] {
 function copyOf(s: string, start: number, end: number): string {
   const length = end - start;
   if (length < 13) return s.slice(start, end);
-  codes.length = length;
+  if (length >= CODE_ARRAYS.length) return JSON.parse(JSON.stringify(s.slice(start, end))) as string;
+  // An array of exactly this length, reused: setting an array's length costs more than the copy.
+  let codes = CODE_ARRAYS[length];
+  if (codes === undefined) codes = CODE_ARRAYS[length] = new Array<number>(length).fill(0);
   for (let i = 0; i < length; i++) codes[i] = s.charCodeAt(start + i);
   return String.fromCharCode.apply(null, codes);
 }
-const codes: number[] = [];
+/** Character-code arrays by length, for copyOf (ids have 20 digits at most). */
+const CODE_ARRAYS: (number[] | undefined)[] = new Array<number[] | undefined>(32).fill(undefined);
 
 function isAscii(s: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
@@ -626,7 +648,7 @@ export function scanTweet(line: string, options: DecodeOptions): Tweet | undefin
   scan.reset(line);
   let i = scan.ws(0);
   if (line.charCodeAt(i) !== OPEN_BRACE) return undefined;
-  i = scan.members(i, scan.topMember);
+  i = scan.members(i, TWEET);
   if (i < 0 || scan.ws(i) !== line.length) return undefined;
   return scan.tweet(options);
 }
