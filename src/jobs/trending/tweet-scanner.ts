@@ -24,7 +24,6 @@
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
 import { copyOf } from './string-copy';
-import { TopicCache } from './topic-cache';
 import { parseCreatedAtIn } from './tweet-dates';
 import type { DecodeOptions, Tweet } from './tweet';
 
@@ -577,7 +576,7 @@ class Scan {
       let topic: string;
       if (flags === 0) {
         // NFKC leaves ASCII as it is: lower-casing is the whole normalisation.
-        topic = topicCache.get(this.s, start, end, cashtag);
+        topic = (cashtag ? '$' : '#') + this.s.slice(start, end).toLowerCase();
       } else {
         const tag = this.value(start, end, flags);
         topic = cashtag ? normalizeCashtag(tag) : normalizeHashtag(tag);
@@ -617,7 +616,6 @@ function isHex(c: number): boolean {
 }
 
 const scan = new Scan();
-const topicCache = new TopicCache();
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const CONTROL = /[\u0000-\u001f]/;
 
