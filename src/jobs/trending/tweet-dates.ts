@@ -154,17 +154,23 @@ function parseCommonIso(s: string, b: number): number | undefined {
   for (let k = 0; k < COMMON_ISO_DIGITS.length; k++) {
     if (!isDigitCode(s.charCodeAt(b + COMMON_ISO_DIGITS[k]))) return undefined;
   }
-  const d = (i: number): number => s.charCodeAt(b + i) - 0x30;
   return toEpochMs(
-    d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
-    d(5) * 10 + d(6),
-    d(8) * 10 + d(9),
-    d(11) * 10 + d(12),
-    d(14) * 10 + d(15),
-    d(17) * 10 + d(18),
-    d(20) * 100 + d(21) * 10 + d(22),
+    digitsAt(s, b, 4),
+    digitsAt(s, b + 5, 2),
+    digitsAt(s, b + 8, 2),
+    digitsAt(s, b + 11, 2),
+    digitsAt(s, b + 14, 2),
+    digitsAt(s, b + 17, 2),
+    digitsAt(s, b + 20, 3),
     0,
   );
+}
+
+/** The value of `count` characters at i that are known to be digits. */
+function digitsAt(s: string, i: number, count: number): number {
+  let v = 0;
+  for (let k = i; k < i + count; k++) v = v * 10 + s.charCodeAt(k) - 0x30;
+  return v;
 }
 
 function isDigitCode(c: number): boolean {
