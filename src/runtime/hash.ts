@@ -3,64 +3,31 @@
  *
  * Used for key groups and sketches, so the value must never change between
  * versions: state written by one release is read by the next.
+ *
+ * It runs several times per tweet (routing, author sketches), so ASCII keys
+ * (ids, most tags) are hashed four characters per block without encoding
+ * them; the first non-ASCII character switches to encoding byte by byte,
+ * which gives the same bytes and so the same hash.
  */
 const imul = Math.imul;
 
-export function murmur3(key: string, seed = 0): number {
-  let h = seed >>> 0;
-  let k = 0;
-  let shift = 0;
-  let length = 0;
+/** Mixes one 4-byte block `k` (little-endian) into `h`. */
+function mixBlock(h: number, k: number): number {
+  k = imul(k, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (imul(h, 5) + 0xe6546b64) | 0;
+}
 
-  const mixByte = (byte: number): void => {
-    k |= byte << shift;
-    shift += 8;
-    length++;
-    if (shift === 32) {
-      k = imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = imul(k, 0x1b873593);
-      h ^= k;
-      h = (h << 13) | (h >>> 19);
-      h = (imul(h, 5) + 0xe6546b64) | 0;
-      k = 0;
-      shift = 0;
-    }
-  };
-
-  for (let i = 0; i < key.length; i++) {
-    let c = key.charCodeAt(i);
-    if (c < 0x80) {
-      mixByte(c);
-    } else if (c < 0x800) {
-      mixByte(0xc0 | (c >> 6));
-      mixByte(0x80 | (c & 0x3f));
-    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < key.length) {
-      const lo = key.charCodeAt(i + 1);
-      if (lo >= 0xdc00 && lo < 0xe000) {
-        i++;
-        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-        mixByte(0xf0 | (c >> 18));
-        mixByte(0x80 | ((c >> 12) & 0x3f));
-        mixByte(0x80 | ((c >> 6) & 0x3f));
-        mixByte(0x80 | (c & 0x3f));
-      } else {
-        mixByte(0xe0 | (c >> 12));
-        mixByte(0x80 | ((c >> 6) & 0x3f));
-        mixByte(0x80 | (c & 0x3f));
-      }
-    } else {
-      mixByte(0xe0 | (c >> 12));
-      mixByte(0x80 | ((c >> 6) & 0x3f));
-      mixByte(0x80 | (c & 0x3f));
-    }
-  }
-
-  if (shift > 0) {
-    k = imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = imul(k, 0x1b873593);
-    h ^= k;
+/** The hash of `length` bytes whose full blocks are in `h` and whose last (length % 4) bytes are `tail`. */
+function finish(h: number, tail: number, length: number): number {
+  if ((length & 3) !== 0) {
+    tail = imul(tail, 0xcc9e2d51);
+    tail = (tail << 15) | (tail >>> 17);
+    tail = imul(tail, 0x1b873593);
+    h ^= tail;
   }
   h ^= length;
   h ^= h >>> 16;
@@ -69,4 +36,75 @@ export function murmur3(key: string, seed = 0): number {
   h = imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** murmur3 of `key`'s UTF-8 bytes with `seed`; an unsigned 32-bit integer. */
+export function murmur3(key: string, seed = 0): number {
+  const n = key.length;
+  let h = seed >>> 0;
+  let i = 0;
+  const blocks = n & ~3;
+  for (; i < blocks; i += 4) {
+    const c0 = key.charCodeAt(i);
+    const c1 = key.charCodeAt(i + 1);
+    const c2 = key.charCodeAt(i + 2);
+    const c3 = key.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8(key, i, h);
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+  }
+  let tail = 0;
+  for (let shift = 0; i < n; i++, shift += 8) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) return murmur3Utf8(key, blocks, h);
+    tail |= c << shift;
+  }
+  return finish(h, tail, n);
+}
+
+/**
+ * Continues murmur3 from character `from` (a block boundary reached with
+ * ASCII only, so also byte `from`), encoding UTF-8 byte by byte.
+ */
+function murmur3Utf8(key: string, from: number, h: number): number {
+  let k = 0;
+  let shift = 0;
+  let length = from;
+  const put = (byte: number): void => {
+    k |= byte << shift;
+    shift += 8;
+    length++;
+    if (shift === 32) {
+      h = mixBlock(h, k);
+      k = 0;
+      shift = 0;
+    }
+  };
+  for (let i = from; i < key.length; i++) {
+    let c = key.charCodeAt(i);
+    if (c < 0x80) {
+      put(c);
+    } else if (c < 0x800) {
+      put(0xc0 | (c >> 6));
+      put(0x80 | (c & 0x3f));
+    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < key.length) {
+      const lo = key.charCodeAt(i + 1);
+      if (lo >= 0xdc00 && lo < 0xe000) {
+        i++;
+        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+        put(0xf0 | (c >> 18));
+        put(0x80 | ((c >> 12) & 0x3f));
+        put(0x80 | ((c >> 6) & 0x3f));
+        put(0x80 | (c & 0x3f));
+      } else {
+        put(0xe0 | (c >> 12));
+        put(0x80 | ((c >> 6) & 0x3f));
+        put(0x80 | (c & 0x3f));
+      }
+    } else {
+      put(0xe0 | (c >> 12));
+      put(0x80 | ((c >> 6) & 0x3f));
+      put(0x80 | (c & 0x3f));
+    }
+  }
+  return finish(h, k, length);
 }

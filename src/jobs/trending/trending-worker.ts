@@ -12,7 +12,9 @@ import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './rec
 import { encodeCapture, TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
 import type { ResolvedTrendingOptions } from './trending-options';
-import { decodeLine } from './tweet-decoder';
+import type { Tweet } from './tweet';
+import { decodeLineByParse } from './tweet-decoder';
+import { scanTweet } from './tweet-scanner';
 
 /** Pre-aggregated partials are flushed at the latest when this many are held. */
 const MAX_HELD_PARTIALS = 50_000;
@@ -284,33 +286,40 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
       );
     }
     progress.records += batch.lines.length + batch.oversize.length;
-    for (const line of batch.lines) {
-      const result = decodeLine(line, decodeOptions);
-      for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
-      for (const tweet of result.tweets) {
-        progress.tweets++;
-        const threshold = Math.max(s.watermark.current(), emittedWatermark);
-        s.watermark.observe(tweet.timestampMs);
-        // The latest window of a record has the latest deadline: late for it means late for all.
-        const latest = lastWindowStart(tweet.timestampMs, spec.slideMs);
-        if (latest + spec.sizeMs - 1 + opts.allowedLatenessMs <= threshold) {
-          progress.late++;
-          emitDead(
-            'late',
-            `event time ${isoTime(tweet.timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
-            source,
-            line,
-          );
-          continue;
-        }
-        builders[router.workerFor(tweet.id)].add(
-          tweet.id,
-          tweet.timestampMs,
-          tweet.authorId,
-          tweet.topics,
-          threshold,
+    const accept = (tweet: Tweet, line: string): void => {
+      progress.tweets++;
+      const threshold = Math.max(s.watermark.current(), emittedWatermark);
+      s.watermark.observe(tweet.timestampMs);
+      // The latest window of a record has the latest deadline: late for it means late for all.
+      const latest = lastWindowStart(tweet.timestampMs, spec.slideMs);
+      if (latest + spec.sizeMs - 1 + opts.allowedLatenessMs <= threshold) {
+        progress.late++;
+        emitDead(
+          'late',
+          `event time ${isoTime(tweet.timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
+          source,
+          line,
         );
+        return;
       }
+      builders[router.workerFor(tweet.id)].add(
+        tweet.id,
+        tweet.timestampMs,
+        tweet.authorId,
+        tweet.topics,
+        threshold,
+      );
+    };
+    for (const line of batch.lines) {
+      // Ordinary tweets take the fast path; the rest (pages, odd or bad lines) the full one.
+      const tweet = scanTweet(line, decodeOptions);
+      if (tweet !== undefined) {
+        accept(tweet, line);
+        continue;
+      }
+      const result = decodeLineByParse(line, decodeOptions);
+      for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
+      for (const t of result.tweets) accept(t, line);
     }
     flushOutput(false);
     for (let to = 0; to < parallelism; to++) {

@@ -17,9 +17,11 @@
  * naming the field; in a page, a bad element fails alone.
  *
  * This runs once per record: no regular expressions, no copies of the input,
- * and dates are parsed by hand (Date.parse guesses at anything it is given).
+ * and dates are parsed by hand (tweet-dates.ts).
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
+import { parseCreatedAt } from './tweet-dates';
+import { scanTweet } from './tweet-scanner';
 import type { DeadLetterReason, DecodeOptions, DecodeResult, Tweet } from './tweet';
 
 type JsonObject = Record<string, unknown>;
@@ -31,8 +33,6 @@ const FIRST_SNOWFLAKE_ID = 29700859247n;
 /** Ids are signed 64-bit integers. */
 const MAX_TWEET_ID = 0x7fffffffffffffffn;
 
-const MS_PER_DAY = 86_400_000;
-
 /** Where a tweet sits in the record, for failure details. */
 const BARE = -1;
 const ENVELOPE = -2;
@@ -41,8 +41,22 @@ const ENVELOPE = -2;
 /**
  * Decodes one line of input. Invalid JSON gives one 'invalid-json' failure
  * whose detail is the parser's message.
+ *
+ * Lines holding one ordinary tweet take the fast path (tweet-scanner.ts),
+ * which gives the same tweet without JSON.parse; everything else is parsed.
  */
 export function decodeLine(line: string, options: DecodeOptions): DecodeResult {
+  const tweet = scanTweet(line, options);
+  if (tweet !== undefined) return { tweets: [tweet], failures: [] };
+  return decodeLineByParse(line, options);
+}
+
+/**
+ * decodeLine without the fast path: JSON.parse, then decodeValue. The
+ * reference the fast path must agree with, and the way every line that is
+ * not for the fast path goes.
+ */
+export function decodeLineByParse(line: string, options: DecodeOptions): DecodeResult {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -315,181 +329,4 @@ function describe(value: unknown): string {
     default:
       return typeof value;
   }
-}
-
-// ---------------------------------------------------------------------------
-// Dates
-
-/**
- * Parses a tweet's `created_at`: v1.1's "Sun Dec 14 23:12:32 +0000 2014" or
- * ISO-8601 ("2022-09-25T23:59:59.000Z"). Undefined when it is neither.
- */
-export function parseCreatedAt(s: string): number | undefined {
-  const c = s.charCodeAt(0);
-  return c >= 0x30 && c <= 0x39 ? parseIsoDate(s) : parseTwitterDate(s);
-}
-
-/** Three ASCII letters packed into one number, to look names up without slicing strings. */
-function key3(s: string, at: number): number {
-  return (s.charCodeAt(at) << 16) | (s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2);
-}
-
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].map((d) => key3(d, 0));
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m) =>
-  key3(m, 0),
-);
-
-/**
- * v1.1's "EEE MMM dd HH:mm:ss +ZZZZ yyyy", e.g. "Sun Dec 14 23:12:32 +0000 2014";
- * the offset is honoured. The weekday must be a weekday name but is not
- * checked against the date.
- */
-function parseTwitterDate(s: string): number | undefined {
-  if (
-    s.length !== 30 ||
-    s.charCodeAt(3) !== 0x20 ||
-    s.charCodeAt(7) !== 0x20 ||
-    s.charCodeAt(10) !== 0x20 ||
-    s.charCodeAt(13) !== 0x3a ||
-    s.charCodeAt(16) !== 0x3a ||
-    s.charCodeAt(19) !== 0x20 ||
-    s.charCodeAt(25) !== 0x20
-  ) {
-    return undefined;
-  }
-  if (WEEKDAYS.indexOf(key3(s, 0)) === -1) return undefined;
-  const month = MONTHS.indexOf(key3(s, 4)) + 1;
-  if (month === 0) return undefined;
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  const second = digits(s, 17, 2);
-  const sign = s.charCodeAt(20);
-  const offsetHours = digits(s, 21, 2);
-  const offsetMinutes = digits(s, 23, 2);
-  const year = digits(s, 26, 4);
-  if ((sign !== 0x2b && sign !== 0x2d) || offsetHours < 0 || offsetHours > 23 || offsetMinutes > 59) {
-    return undefined;
-  }
-  const offset = (sign === 0x2d ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
-  return toEpochMs(year, month, day, hour, minute, second, 0, offset);
-}
-
-/**
- * ISO-8601 / RFC 3339: "YYYY-MM-DD", or "YYYY-MM-DDTHH:mm[:ss[.fff...]]" with
- * a zone: "Z", "±HH:MM", "±HHMM" or "±HH" ('T' may also be 't' or a space).
- * A date with a time but no zone is refused: its meaning would depend on
- * the machine's time zone.
- */
-function parseIsoDate(s: string): number | undefined {
-  const n = s.length;
-  if (n < 10 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return undefined;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  if (n === 10) return toEpochMs(year, month, day, 0, 0, 0, 0, 0);
-
-  const t = s.charCodeAt(10);
-  if ((t !== 0x54 && t !== 0x74 && t !== 0x20) || n < 16 || s.charCodeAt(13) !== 0x3a) return undefined;
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  let second = 0;
-  let ms = 0;
-  let i = 16;
-  if (s.charCodeAt(i) === 0x3a) {
-    second = digits(s, i + 1, 2);
-    i += 3;
-    if (s.charCodeAt(i) === 0x2e || s.charCodeAt(i) === 0x2c) {
-      const start = ++i;
-      while (i < n && isDigitCode(s.charCodeAt(i))) i++;
-      if (i === start) return undefined;
-      // Milliseconds: the first three fraction digits, truncated.
-      for (let k = 0; k < 3; k++) ms = ms * 10 + (start + k < i ? s.charCodeAt(start + k) - 0x30 : 0);
-    }
-  }
-
-  let offset: number;
-  const z = s.charCodeAt(i);
-  if ((z === 0x5a || z === 0x7a) && i + 1 === n) {
-    offset = 0;
-  } else if (z === 0x2b || z === 0x2d) {
-    const hh = digits(s, i + 1, 2);
-    let mm = 0;
-    const rest = n - (i + 3);
-    if (rest === 3 && s.charCodeAt(i + 3) === 0x3a) mm = digits(s, i + 4, 2);
-    else if (rest === 2) mm = digits(s, i + 3, 2);
-    else if (rest !== 0) return undefined;
-    if (hh < 0 || hh > 23 || mm < 0 || mm > 59) return undefined;
-    offset = (z === 0x2d ? -1 : 1) * (hh * 60 + mm);
-  } else {
-    return undefined;
-  }
-  return toEpochMs(year, month, day, hour, minute, second, ms, offset);
-}
-
-function isDigitCode(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** The decimal value of `count` digits at `at`, or -1 if any is not a digit (or is past the end). */
-function digits(s: string, at: number, count: number): number {
-  let v = 0;
-  for (let i = at; i < at + count; i++) {
-    const c = s.charCodeAt(i);
-    if (!isDigitCode(c)) return -1;
-    v = v * 10 + (c - 0x30);
-  }
-  return v;
-}
-
-/**
- * Ms since the epoch of a local date-time at `offsetMinutes` east of UTC, or
- * undefined if a field is out of range. Plain arithmetic (days from the civil
- * date), so years 0-99 are not shifted the way Date.UTC shifts them.
- */
-function toEpochMs(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second: number,
-  ms: number,
-  offsetMinutes: number,
-): number | undefined {
-  if (
-    year < 0 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(year, month) ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59
-  ) {
-    return undefined;
-  }
-  return (
-    daysFromCivil(year, month, day) * MS_PER_DAY +
-    ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 +
-    ms
-  );
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }

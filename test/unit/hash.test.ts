@@ -1,0 +1,54 @@
+import { murmur3 } from '../../src/runtime/hash';
+import { Xoshiro128 } from '../../src/connectors/generator/random';
+import { referenceMurmur3 } from '../support/reference-murmur3';
+
+/** Characters from every UTF-8 length, and both halves of a surrogate pair alone. */
+const ALPHABET = [
+  'a',
+  'Z',
+  '0',
+  '#',
+  '_',
+  'é',
+  'ß',
+  'ж',
+  '東',
+  '＃',
+  '😀',
+  '\u{1F1EF}',
+  '\uD83D',
+  '\uDE00',
+  '\u007F',
+  '\u0080',
+];
+
+describe('murmur3 (ASCII blocks) equals the byte-at-a-time reference', () => {
+  it('on ids, authors and tags of every length', () => {
+    const keys = ['', '1', '12', '123', '1234', '1574186989737459712', '2971653495', '#nowplaying', '$aapl'];
+    for (let n = 0; n < 40; n++) keys.push('x'.repeat(n), '9'.repeat(n));
+    for (const key of keys) {
+      for (const seed of [0, 1, 0x9747b28c, 0xffffffff])
+        expect([key, seed, murmur3(key, seed)]).toEqual([key, seed, referenceMurmur3(key, seed)]);
+    }
+  });
+
+  it('on random strings mixing ASCII and non-ASCII at every position', () => {
+    const rnd = new Xoshiro128(3);
+    const mismatches: string[] = [];
+    for (let round = 0; round < 20_000; round++) {
+      const length = Math.floor(rnd.next() * 24);
+      const asciiShare = rnd.next();
+      let key = '';
+      for (let i = 0; i < length; i++) {
+        key +=
+          rnd.next() < asciiShare
+            ? String.fromCharCode(0x20 + Math.floor(rnd.next() * 0x5f))
+            : ALPHABET[Math.floor(rnd.next() * ALPHABET.length)];
+      }
+      const seed = round % 3 === 0 ? 0 : Math.floor(rnd.next() * 2 ** 32);
+      if (murmur3(key, seed) !== referenceMurmur3(key, seed) && mismatches.length < 5)
+        mismatches.push(JSON.stringify([key, seed]));
+    }
+    expect(mismatches).toEqual([]);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * The decoder's fast path (tweet-scanner.ts) against the full path
+ * (JSON.parse + decodeValue), differentially: on real tweets, on generator
+ * output, on hand-written odd lines and on mutated lines, decodeLine (fast
+ * path first) must give exactly what decodeLineByParse gives, failures and
+ * their messages included. Each group also checks that the fast path really
+ * took the lines it should, so that agreement is not just the fallback
+ * agreeing with itself.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { defaultGeneratorOptions, TweetGenerator } from '../../src/connectors/generator/tweet-generator';
+import { Xoshiro128 } from '../../src/connectors/generator/random';
+import { decodeLine, decodeLineByParse } from '../../src/jobs/trending/tweet-decoder';
+import { scanTweet } from '../../src/jobs/trending/tweet-scanner';
+import type { DecodeOptions } from '../../src/jobs/trending/tweet';
+import { toV1Line, v2TweetsOfLine } from '../support/v2-to-v1';
+
+const DATA_DIR = path.resolve(__dirname, '../fixtures/twitter-v2');
+const OPTIONS: DecodeOptions[] = [{ cashtags: false }, { cashtags: true }];
+
+/**
+ * Compares both paths on every line under both option sets; returns the
+ * first few disagreements (asserted empty by the caller) and how many lines
+ * the fast path decoded by itself.
+ */
+function compare(lines: readonly string[]): { problems: string[]; fast: number } {
+  const problems: string[] = [];
+  let fast = 0;
+  for (const options of OPTIONS) {
+    for (const line of lines) {
+      if (scanTweet(line, options) !== undefined) fast++;
+      const expected = decodeLineByParse(line, options);
+      const actual = decodeLine(line, options);
+      if (problems.length < 5 && JSON.stringify(actual) !== JSON.stringify(expected)) {
+        problems.push(
+          `${JSON.stringify(line).slice(0, 300)} (cashtags ${options.cashtags}):\n` +
+            `  fast: ${JSON.stringify(actual)}\n  full: ${JSON.stringify(expected)}`,
+        );
+      }
+    }
+  }
+  return { problems, fast: fast / OPTIONS.length };
+}
+
+function fixtureLines(file: string): string[] {
+  return fs
+    .readFileSync(path.join(DATA_DIR, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+}
+
+/** Every real tweet of the fixtures as a line of its own: v2 as it is, and re-shaped as v1.1. */
+function realTweetLines(): { v2: string[]; v1: string[] } {
+  const v2: string[] = [];
+  const v1: string[] = [];
+  for (const file of ['entities_test.jsonl', 'kpop.jsonl', 'withheld.jsonl', 'flat.jsonl']) {
+    for (const line of fixtureLines(file)) {
+      for (const t of v2TweetsOfLine(line)) {
+        v2.push(JSON.stringify(t));
+        v1.push(toV1Line(t));
+      }
+    }
+  }
+  return { v2, v1 };
+}
+
+function generated(seed: number, count: number, v1Share: number): string[] {
+  const gen = new TweetGenerator({
+    ...defaultGeneratorOptions,
+    seed,
+    splitIndex: 0,
+    splitCount: 1,
+    startMs: Date.parse('2022-09-25T00:00:00Z'),
+    eventsPerSecond: 1000,
+    v1Share,
+  });
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(gen.nextLine());
+  return out;
+}
+
+describe('fast path agrees with the full path', () => {
+  it('on the real fixture lines (pages go to the full path, flattened tweets take the fast path)', () => {
+    const lines = ['entities_test.jsonl', 'kpop.jsonl', 'withheld.jsonl', 'flat.jsonl'].flatMap(fixtureLines);
+    const { problems, fast } = compare(lines);
+    expect(problems).toEqual([]);
+    expect(fast).toBe(100); // the 100 lines of flat.jsonl
+  });
+
+  it('on every real tweet as a bare v2 line and as a v1.1 line', () => {
+    const { v2, v1 } = realTweetLines();
+    expect(v2.length).toBeGreaterThan(800);
+    for (const lines of [v2, v1]) {
+      const { problems, fast } = compare(lines);
+      expect(problems).toEqual([]);
+      expect(fast).toBeGreaterThan(lines.length * 0.9);
+    }
+  });
+
+  it.each([
+    [1, 0.1],
+    [2, 0],
+    [3, 1],
+    [4, 0.5],
+  ])('on generator output, seed %d, v1.1 share %d', (seed, v1Share) => {
+    const lines = generated(seed, 20_000, v1Share);
+    const { problems, fast } = compare(lines);
+    expect(problems).toEqual([]);
+    expect(fast).toBe(lines.length);
+  });
+});
+
+const V2 =
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","author_id":"2971653495",' +
+  '"text":"x #Lega y","entities":{"hashtags":[{"start":2,"end":7,"tag":"Lega"}],"cashtags":[{"start":0,"end":1,"tag":"ENI"}]}}';
+const V1 =
+  '{"created_at":"Sun Dec 14 23:12:32 +0000 2014","id":544276351235264512,"id_str":"544276351235264512",' +
+  '"text":"#Stocks $AAPL","user":{"id":2244994945,"id_str":"2244994945"},' +
+  '"entities":{"hashtags":[{"text":"Stocks","indices":[0,7]}],"symbols":[{"text":"AAPL","indices":[8,13]}]}}';
+
+/** Hand-written lines: each either takes the fast path or must fall back; both must agree with the full path. */
+const FAST_LINES = [
+  V2,
+  V1,
+  // Keys in other orders, whitespace everywhere JSON allows it.
+  ' { "entities" : { "hashtags" : [ { "tag" : "A" } , { "tag" : "b" } ] } , "author_id" : "7" , "created_at" : "2022-09-25T23:59:59Z" , "id" : "1574186989737459712" } ',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59+02:00","text":"no author"}',
+  // Escapes and unicode in text, tags and other strings.
+  '{"id":"1574186989737459712","created_at":"2022-09-25","text":"a\\n#Tag\\u00e9 \\"#q\\" \\ud83d\\ude00#emoji \\\\#no","lang":"\\u0065n"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"#ＣＡＦＥ #Café #café #İstanbul"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00:00.5Z","entities":{"hashtags":[{"tag":"\\u0043af\\u00e9"},{"tag":"ＣＡＦＥ"},{"tag":""},{"tag":5,"text":"Fallback"},{"text":"Only"},"str",[1],null]}}',
+  // Nested "text", "id", "user" and "entities" keys inside other objects must not be taken for the tweet's.
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","author_id":"1","referenced_tweets":[{"id":"1","text":"#Nested","entities":{"hashtags":[{"tag":"Nested"}]}}],"includes":{"users":[{"id":"2","user":{"id_str":"3"}}]},"text":"#Outer"}',
+  // Entities without hashtags: topics come from entities (none), not the text.
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"#NotCounted","entities":{"mentions":[]}}',
+  // v1.1 with full_text and cashtags in the other list.
+  '{"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 -0130 2014","full_text":"#Full $X","text":"#Short","user":{"id_str":"5"}}',
+  '{"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 +0000 2014","user":{"id_str":"5"},"entities":{"cashtags":[{"tag":"Y"}]}}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","entities":{"symbols":[{"text":"Z"}],"hashtags":[]}}',
+  // Numbers and literals of every shape.
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":[0,-0,1.5,-2e10,3E+2,4.25e-3,true,false,null,{},[]]}',
+  // A v1.1 id_str with a numeric id beside it.
+  '{"id":1,"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 +0000 2014","user":{"id_str":"5","id":5}}',
+];
+
+const FALLBACK_LINES = [
+  // Not valid JSON.
+  '',
+  '{',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z"',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z"}x',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z",}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":01}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":1.}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":.5}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":-}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":1e}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":tru}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":[1,]}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":"\\x"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","n":"\\u12g4"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"tab\there"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"#a"\t}',
+  "{'id':'1574186989737459712'}",
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"unterminated}',
+  '{"id":"1574186989737459712" "created_at":"2022-09-25T23:59:59.000Z"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"#a"}{"id":"1"}',
+  // Valid JSON the fast path leaves to the full path.
+  '[]',
+  '"tweet"',
+  '{}',
+  '{"data":{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z"}}',
+  '{"data":[{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z"},{"id":"x"}],"includes":{}}',
+  // Duplicate keys: JSON.parse keeps the last.
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":"#first","text":"#second"}',
+  '{"id":"1574186989737459712","id":"1574186989737459713","created_at":"2022-09-25T23:59:59.000Z"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","entities":{"hashtags":[{"tag":"A","tag":"B"}]}}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","entities":{"hashtags":[{"tag":"A"}],"hashtags":[{"tag":"B"}]}}',
+  '{"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 +0000 2014","user":{"id_str":"5","id_str":"6"}}',
+  // Escaped keys could spell a key that matters.
+  '{"\\u0069d":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","te\\u0078t":"#esc"}',
+  // Failures and rarer branches.
+  '{"id":"x1","created_at":"2022-09-25T23:59:59.000Z"}',
+  '{"id":null,"created_at":"2022-09-25T23:59:59.000Z"}',
+  '{"id":1574186989737459712,"created_at":"Sun Dec 14 23:12:32 +0000 2014"}',
+  '{"id":12345,"created_at":"Sun Dec 14 23:12:32 +0000 2014","user":{"id":7}}',
+  '{"id":"1574186989737459712"}',
+  '{"id":"1574186989737459712","created_at":"yesterday"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59"}',
+  '{"id":"1574186989737459712","created_at":"2022-02-30T23:59:59Z"}',
+  '{"id":"1574186989737459712","created_at":1664150399000}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","author":{"id":"9"}}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","author_id":"x","author":{"id":"9"}}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","note_tweet":{"text":"#long"},"text":"#short"}',
+  '{"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 +0000 2014","extended_tweet":{"full_text":"#long"}}',
+  '{"id_str":"544276351235264512","created_at":"Sun Dec 14 23:12:32 +0000 2014","user":null}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","entities":null,"text":"#t"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","text":null}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","d":' +
+    '['.repeat(100) +
+    ']'.repeat(100) +
+    '}',
+];
+
+describe('fast path on hand-written lines', () => {
+  it('takes the ordinary ones, and agrees with the full path', () => {
+    for (const line of FAST_LINES) expect([line, scanTweet(line, OPTIONS[1])]).not.toEqual([line, undefined]);
+    expect(compare(FAST_LINES).problems).toEqual([]);
+  });
+
+  it('leaves invalid JSON and unusual lines to the full path, which decides as before', () => {
+    for (const line of FALLBACK_LINES) expect([line, scanTweet(line, OPTIONS[1])]).toEqual([line, undefined]);
+    expect(compare(FALLBACK_LINES).problems).toEqual([]);
+  });
+});
+
+/** JSON-significant characters and a few others, for mutations. */
+const MUTATION_CHARS = [
+  '"',
+  '\\',
+  '{',
+  '}',
+  '[',
+  ']',
+  ':',
+  ',',
+  ' ',
+  '0',
+  '-',
+  'e',
+  '.',
+  'u',
+  'n',
+  '#',
+  '\t',
+  'é',
+];
+
+describe('fast path on mutated lines', () => {
+  it('agrees with the full path after random deletions, insertions, truncations and duplications', () => {
+    const rnd = new Xoshiro128(7);
+    const below = (n: number): number => Math.floor(rnd.next() * n);
+    const base = [...generated(11, 300, 0.3), V1, V2, ...FAST_LINES];
+    const mutated: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const line of base) {
+        const at = below(line.length);
+        switch (below(4)) {
+          case 0:
+            mutated.push(line.slice(0, at) + line.slice(at + 1));
+            break;
+          case 1:
+            mutated.push(line.slice(0, at) + MUTATION_CHARS[below(MUTATION_CHARS.length)] + line.slice(at));
+            break;
+          case 2:
+            mutated.push(line.slice(0, at));
+            break;
+          default: {
+            // Repeat a stretch: duplicates keys and values now and then.
+            const len = 1 + below(40);
+            mutated.push(line.slice(0, at + len) + line.slice(at, line.length));
+          }
+        }
+      }
+    }
+    const { problems, fast } = compare(mutated);
+    expect(problems).toEqual([]);
+    // Many mutations (inside text, say) leave an ordinary tweet: the fast path must still take those.
+    expect(fast).toBeGreaterThan(mutated.length * 0.1);
+  });
+});
