@@ -184,6 +184,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   const pools: Piscina[] = [];
   const workerFile = path.join(__dirname, 'worker-entry.js');
 
+  let firstRecordsLogged = false;
   const dispatch = (worker: number, msg: WorkerToMain): void => {
     switch (msg.t) {
       case 'out':
@@ -194,6 +195,11 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
         main.onJobMessage(worker, msg.payload);
         break;
       case 'progress':
+        // Time to first record says how long start-up (restore, seeks, connections) took.
+        if (!firstRecordsLogged && msg.progress.tweets > 0) {
+          firstRecordsLogged = true;
+          log.info({ worker, tweets: msg.progress.tweets }, 'first tweets decoded');
+        }
         progress[worker] = msg.progress;
         params.onProgress?.(sumProgress(progress.filter(Boolean), outputRecords));
         break;

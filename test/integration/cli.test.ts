@@ -96,8 +96,8 @@ describe('floe run on an unbounded source', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Let it start and run a while (a wait, not an assertion: the test timeout bounds it).
-    while (!stderr.includes('split assignment')) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1500));
+    while (!stderr.includes('"first tweets decoded"')) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
