@@ -94,6 +94,8 @@ export class CheckpointCoordinator {
     private readonly dispatch: (worker: number, msg: WorkerToMain) => void,
     private readonly log: Logger,
     lastCheckpointId = 0,
+    /** After checkpoint n is committed (sink included): its split positions, e.g. for the source's lag reporting. */
+    private readonly onCommitted?: (id: number, positions: Record<string, unknown>) => void,
   ) {
     this.nextId = lastCheckpointId + 1;
   }
@@ -248,6 +250,10 @@ export class CheckpointCoordinator {
     crashPoint('metadata-written', id);
     await this.sink.commit?.(id);
     crashPoint('sink-committed', id);
+    const committedPositions: Record<string, unknown> = {};
+    for (const [split, p] of Object.entries(positions))
+      committedPositions[split] = (p as { position: unknown }).position;
+    this.onCommitted?.(id, committedPositions);
     await this.storage.retain(this.job.retained);
     this.log.info(
       {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
+import type { ConnectorLog, OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
 import { sinkConnector, sourceConnector } from '../connectors/registry';
 import type { Clock } from './clock';
 import { FloeError } from './errors';
@@ -105,11 +105,17 @@ export function assignSplits(splits: SplitDescriptor[], parallelism: number): Sp
  */
 export async function runJob(params: RunJobParams): Promise<JobResult> {
   const { parallelism, log } = params;
-  const splits = await sourceConnector(params.source.scheme).planSplits(params.source, {
+  const connectorLog =
+    (component: string): ConnectorLog =>
+    (level, msg, fields) =>
+      log[level]({ component, ...fields }, msg);
+  const source = sourceConnector(params.source.scheme);
+  const splits = await source.planSplits(params.source, {
     parallelism,
     now: () => params.clock.now(),
+    log: connectorLog('source'),
   });
-  const sink = await sinkConnector(params.sink.scheme).open(params.sink);
+  const sink = await sinkConnector(params.sink.scheme).open(params.sink, { log: connectorLog('sink') });
   let coordinator: CheckpointCoordinator | undefined;
   const main = params.createMain({
     parallelism,
@@ -216,6 +222,15 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       log,
       // Number on from every checkpoint already there (a corrupt newest one included), never reusing an id.
       Math.max(restored?.checkpointId ?? 0, (await storage.latest())?.id ?? 0),
+      source.notifyCheckpointComplete === undefined
+        ? undefined
+        : (id, positions) => {
+            source
+              .notifyCheckpointComplete?.(params.source, id, positions, connectorLog('source'))
+              .catch((err: unknown) =>
+                log.warn({ checkpoint: id, err }, 'source checkpoint notification failed'),
+              );
+          },
     );
   }
   let abandoned = false;

@@ -30,7 +30,11 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   const readers = open.map((split) =>
     sourceConnector(split.connector).createReader(
       split,
-      { maxRecordBytes: runtime.maxRecordBytes, now: () => clock.now() },
+      {
+        maxRecordBytes: runtime.maxRecordBytes,
+        now: () => clock.now(),
+        log: (level, msg, fields) => post({ t: 'log', level, msg, fields: { split: split.id, ...fields } }),
+      },
       resume[split.id]?.position ?? undefined,
     ),
   );
