@@ -30,7 +30,8 @@ export function produceCommand(): Command {
     } catch (err) {
       throw new FloeError('SOURCE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`);
     }
-    const log = createLogger('warn');
+    // kafkajs' transient complaints (a coordinator still loading) are not the user's business; failures are.
+    const log = createLogger('error');
     const bar = process.stderr.isTTY
       ? new SingleBar(
           {

@@ -22,7 +22,7 @@ export const kafkaSourceSchema = {
   },
   'fetch-max-bytes': {
     type: 'bytes',
-    default: 8 * 1024 * 1024,
+    default: 2 * 1024 * 1024,
     min: 1024,
     doc: 'most bytes one fetch asks for per partition',
   },

@@ -5,6 +5,7 @@
  * acks from all in-sync replicas.
  */
 import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { Message } from 'kafkajs';
 import type { ConnectorLog } from '../contract';
@@ -66,11 +67,16 @@ export async function produceFile(
   let records = 0;
   let bytes = 0;
   let batch: Message[] = [];
+  let batchBytes = 0;
+  // A request carries one record batch per partition, and a broker takes at most message.max.bytes
+  // (1 MB by default) per record batch: stay well under that per partition.
+  const maxBatchBytes = partitions * 768 * 1024;
   // One request in flight while the next batch is read and cut into lines.
   let inFlight: Promise<unknown> = Promise.resolve();
   const flush = async (): Promise<void> => {
     const messages = batch;
     batch = [];
+    batchBytes = 0;
     await inFlight;
     const doneBytes = bytes;
     inFlight = producer.send({ topic, messages, acks: -1 }).then(() => {
@@ -82,9 +88,11 @@ export async function produceFile(
     const input = createReadStream(file, { highWaterMark: 1 << 20 });
     const stream = file.endsWith('.gz') ? input.pipe(createGunzip()) : input;
     let rest = '';
+    // A chunk can end inside a multi-byte character: the decoder holds its first bytes back.
+    const decoder = new StringDecoder('utf8');
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes = input.bytesRead;
-      const text = rest + chunk.toString('utf8');
+      const text = rest + decoder.write(chunk);
       let at = 0;
       for (;;) {
         const nl = text.indexOf('\n', at);
@@ -94,12 +102,14 @@ export async function produceFile(
         if (end > at) {
           const line = text.slice(at, end);
           batch.push({ key: tweetKey(line), value: line });
+          batchBytes += line.length + 40;
+          if (batch.length >= options.batchSize || batchBytes >= maxBatchBytes) await flush();
         }
         at = nl + 1;
       }
       rest = text.slice(at);
-      if (batch.length >= options.batchSize) await flush();
     }
+    rest += decoder.end();
     if (rest.trim() !== '') batch.push({ key: tweetKey(rest), value: rest.trimEnd() });
     if (batch.length > 0) await flush();
     await inFlight;

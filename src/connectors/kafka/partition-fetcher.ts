@@ -215,7 +215,8 @@ export class PartitionFetcher {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatchAutoResolve: false,
+      // kafkajs fetches on from the offsets it resolved (autoCommit is off: nothing goes to the group).
+      eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
