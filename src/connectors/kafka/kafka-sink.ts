@@ -47,10 +47,16 @@ import type {
   SinkWriter,
 } from '../contract';
 import { EpochStaging, type StagedRecord } from './epoch-staging';
-import { connectAdmin, createKafka, kafkaError } from './kafka-client';
+import { connectAdmin, createKafka, kafkaError, kafkaRetriable } from './kafka-client';
 import { kafkaSinkSchema, parseKafkaAddress } from './kafka-options';
 
 const LOOSE_FLUSH_MS = 200;
+/**
+ * Bytes per produce request inside a transaction: a broker takes at most
+ * message.max.bytes (1 MB by default) per partition's record batch, and all
+ * of a request may land on one partition.
+ */
+const REQUEST_BYTES = 512 * 1024;
 
 interface SinkSettings {
   brokers: string[];
@@ -154,7 +160,16 @@ class KafkaSinkWriter implements SinkWriter {
   private async send(records: StagedRecord[], epoch: number | undefined): Promise<void> {
     const txn = await this.producer.transaction();
     try {
-      await txn.sendBatch({ topicMessages: this.messages(records, epoch), acks: -1 });
+      for (let at = 0; at < records.length; ) {
+        let bytes = 0;
+        let end = at;
+        while (end < records.length && (end === at || bytes + records[end].line.length < REQUEST_BYTES)) {
+          bytes += records[end].line.length + 64;
+          end++;
+        }
+        await txn.sendBatch({ topicMessages: this.messages(records.slice(at, end), epoch), acks: -1 });
+        at = end;
+      }
       if (epoch !== undefined) {
         await txn.sendOffsets({
           consumerGroupId: this.markerGroup,
@@ -213,7 +228,7 @@ class KafkaSinkWriter implements SinkWriter {
           attempts: this.settings.commitAttempts,
           initialDelayMs: 500,
           maxDelayMs: 10_000,
-          retryOn: (err) => !isFenced(err),
+          retryOn: (err) => kafkaRetriable(err) && !isFenced(err),
           onRetry: (err, attempt, delayMs) =>
             this.log('warn', 'kafka sink: commit failed, retrying', {
               epoch,
