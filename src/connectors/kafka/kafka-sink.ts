@@ -160,7 +160,7 @@ class KafkaSinkWriter implements SinkWriter {
   private async send(records: StagedRecord[], epoch: number | undefined): Promise<void> {
     const txn = await this.producer.transaction();
     try {
-      for (let at = 0; at < records.length; ) {
+      for (let at = 0; at < records.length;) {
         let bytes = 0;
         let end = at;
         while (end < records.length && (end === at || bytes + records[end].line.length < REQUEST_BYTES)) {

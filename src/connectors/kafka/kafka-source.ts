@@ -37,6 +37,9 @@ import { PartitionFetcher, type PartitionQueue } from './partition-fetcher';
  */
 const fetchers = new Map<string, PartitionFetcher>();
 
+/** Main thread: split id -> end offset of a bounded split as planned (for reporting ended splits' offsets). */
+const plannedEnds = new Map<string, number>();
+
 function fetcherFor(cfg: KafkaSplitConfig, log: ConnectorLog | undefined): PartitionFetcher {
   const key = `${cfg.brokers.join(',')}/${cfg.topic}`;
   let f = fetchers.get(key);
@@ -191,6 +194,8 @@ export const kafkaSource: SourceConnector = {
  */
 class OffsetReporter {
   private running = false;
+  /** Split id -> the last position a checkpoint recorded. */
+  private readonly lastKnown = new Map<string, KafkaPosition>();
   private waiting: {
     uri: ParsedUri;
     id: number;
@@ -230,8 +235,18 @@ class OffsetReporter {
     const partitions: { partition: number; offset: string }[] = [];
     for (const [splitId, pos] of Object.entries(positions)) {
       const m = /^kafka:(.+)\/(\d+)$/.exec(splitId);
-      if (m === null || m[1] !== topic || pos === null || typeof pos !== 'object') continue;
-      partitions.push({ partition: Number(m[2]), offset: String((pos as KafkaPosition).offset) });
+      if (m === null || m[1] !== topic) continue;
+      let offset: number | null | undefined;
+      if (pos !== null && typeof pos === 'object') {
+        const p = pos as KafkaPosition;
+        this.lastKnown.set(splitId, p);
+        offset = p.offset;
+      } else {
+        // An ended (bounded) split has no position any more: it was read up to its end.
+        offset = this.lastKnown.get(splitId)?.end ?? plannedEnds.get(splitId);
+      }
+      if (offset === null || offset === undefined) continue;
+      partitions.push({ partition: Number(m[2]), offset: String(offset) });
     }
     if (partitions.length === 0) return;
     const producer = createKafka({ brokers, clientId: 'floe-offsets', log, retries: 3 }).producer({
