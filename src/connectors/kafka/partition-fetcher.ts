@@ -15,7 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Consumer, type EachBatchPayload, type PartitionAssigner } from 'kafkajs';
 import { FloeError } from '../../runtime/errors';
 import type { ConnectorLog } from '../contract';
-import { createKafka, kafkaError } from './kafka-client';
+import { withRetry } from '../../runtime/retry';
+import { createKafka, kafkaError, kafkaRetriable } from './kafka-client';
 
 export interface FetchedRecord {
   offset: number;
@@ -68,6 +69,9 @@ export class PartitionQueue {
   }
 }
 
+/** Attempts to join and start fetching (a broker restarting while the job starts): about 2 minutes in all. */
+const START_ATTEMPTS = 16;
+
 /** Records a fetcher holds per worker before its fetch loop waits for readers to catch up. */
 const MAX_BUFFERED = 50_000;
 
@@ -100,7 +104,19 @@ export class PartitionFetcher {
   /** Starts fetching (once); resolves when the consumer has joined. Throws what made it fail. */
   ensureStarted(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    this.starting ??= this.start().catch((err: unknown) => {
+    this.starting ??= withRetry(() => this.start(), {
+      attempts: START_ATTEMPTS,
+      initialDelayMs: 500,
+      maxDelayMs: 10_000,
+      retryOn: (err) => kafkaRetriable(err) && this.queues.size > 0,
+      onRetry: (err, attempt, delayMs) => {
+        this.options.log?.('warn', 'kafka source: cannot start reading yet, retrying', {
+          attempt,
+          delayMs,
+          error: (err as Error)?.message,
+        });
+      },
+    }).catch((err: unknown) => {
       this.failure = kafkaError('SOURCE_IO', `kafka source ${this.options.topic}`, err);
       throw this.failure;
     });
@@ -183,6 +199,8 @@ export class PartitionFetcher {
 
   private async start(): Promise<void> {
     const { brokers, topic, log } = this.options;
+    // A failed attempt leaves a consumer behind: drop it before the next one.
+    await this.consumer?.disconnect().catch(() => undefined);
     const kafka = createKafka({ brokers, clientId: 'floe-source', log });
     const consumer = kafka.consumer({
       groupId: this.groupId,
