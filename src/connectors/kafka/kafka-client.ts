@@ -44,12 +44,29 @@ export function createKafka(options: ClientOptions): Kafka {
   });
 }
 
-/** kafkajs marks errors it would retry; so do we. */
+/**
+ * kafkajs errors that a broker coming back cures, although kafkajs calls
+ * some of them non-retriable (it gives up on finding a coordinator while the
+ * only broker restarts).
+ */
+const TRANSIENT = new Set([
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+]);
+
+/** kafkajs marks errors it would retry; so do we, plus those a restarted broker cures. */
 export function kafkaRetriable(err: unknown): boolean {
   if (err instanceof FloeError) return err.retriable;
   const e = err as { retriable?: boolean; name?: string; cause?: unknown } | undefined;
   if (e?.retriable === true) return true;
-  if (e?.name === 'KafkaJSNumberOfRetriesExceeded' || e?.name === 'KafkaJSConnectionError') return true;
+  if (e?.name !== undefined && TRANSIENT.has(e.name)) return true;
   if (e?.name === 'KafkaJSNonRetriableError' && e.cause !== undefined) return kafkaRetriable(e.cause);
   return false;
 }

@@ -37,6 +37,9 @@ import { PartitionFetcher, type PartitionQueue } from './partition-fetcher';
  */
 const fetchers = new Map<string, PartitionFetcher>();
 
+/** Pause of a poll while the fetcher is cut off from the broker, ms. */
+const STALLED_POLL_MS = 50;
+
 /** Main thread: split id -> end offset of a bounded split as planned (for reporting ended splits' offsets). */
 const plannedEnds = new Map<string, number>();
 
@@ -86,7 +89,12 @@ class KafkaPartitionReader implements SplitReader {
     this.fetcher.check();
     // Joining takes a moment: the runner polls other splits (and passes barriers) meanwhile.
     void this.fetcher.ensureStarted().catch(() => undefined);
-    if (this.queue.length === 0) return 'idle';
+    if (this.queue.length === 0) {
+      if (!this.fetcher.stalled(Date.now())) return 'idle';
+      // Cut off from the broker: an empty batch, not 'idle', so the split keeps holding the watermark back.
+      await new Promise((resolve) => setTimeout(resolve, STALLED_POLL_MS));
+      return { lines: [], oversize: [] };
+    }
     const records = this.queue.take(maxRecords);
     this.fetcher.notifyTaken();
     const out: RecordBatch = { lines: [], oversize: [] };

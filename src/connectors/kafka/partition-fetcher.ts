@@ -72,6 +72,9 @@ export class PartitionQueue {
 /** Attempts to join and start fetching (a broker restarting while the job starts): about 2 minutes in all. */
 const START_ATTEMPTS = 16;
 
+/** A fetcher with no completed fetch for this long (plus the fetch wait) is cut off from the broker. */
+const STALL_MS = 3000;
+
 /** Records a fetcher holds per worker before its fetch loop waits for readers to catch up. */
 const MAX_BUFFERED = 50_000;
 
@@ -90,6 +93,8 @@ export class PartitionFetcher {
   private failure: FloeError | null = null;
   private drained: (() => void) | null = null;
   private readonly groupId = `floe-reader-${randomUUID()}`;
+  /** Processing time of the last completed fetch (empty ones too), ms; 0 before the first. */
+  private lastFetchAt = 0;
 
   constructor(private readonly options: FetcherOptions) {}
 
@@ -121,6 +126,16 @@ export class PartitionFetcher {
       throw this.failure;
     });
     return this.starting;
+  }
+
+  /**
+   * True while no fetch has completed lately (joining, or the broker is
+   * unreachable): the partitions are not idle, only cut off, and must keep
+   * holding the watermark back, or their records would be late once the
+   * broker is back.
+   */
+  stalled(now: number): boolean {
+    return now - this.lastFetchAt > STALL_MS + this.options.fetchMaxWaitMs;
   }
 
   /** Reader side: throws a fatal fetch error, if any. */
@@ -221,13 +236,30 @@ export class PartitionFetcher {
         consumer.seek({ topic, partition: q.partition, offset: String(q.fetchedNext) });
       }
     });
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+    });
     // A fetch that held only transaction markers never reaches eachBatch; its offsets still count as read.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const q = this.queues.get(payload.partition);
       if (q !== undefined && payload.batchSize === 0) q.skipTo(Number(payload.lastOffset) + 1);
     });
+    let joined = false;
+    let crashedWhileStarting: unknown = null;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.failure = kafkaError('SOURCE_IO', `kafka source ${topic}`, payload.error);
+      if (payload.restart || this.consumer !== consumer) return;
+      if (!joined) {
+        crashedWhileStarting = payload.error;
+        return;
+      }
+      if (!kafkaRetriable(payload.error)) {
+        this.failure = kafkaError('SOURCE_IO', `kafka source ${topic}`, payload.error);
+        return;
+      }
+      // kafkajs gave up on this consumer (a broker gone for a while), but it may come back: start another.
+      log?.('warn', 'kafka source: consumer stopped, starting again', { error: payload.error.message });
+      this.starting = null;
+      void this.ensureStarted().catch(() => undefined);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -238,6 +270,9 @@ export class PartitionFetcher {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
+    // kafkajs reports a failed first join through the crash event, not through run().
+    if (crashedWhileStarting !== null) throw crashedWhileStarting;
+    joined = true;
   }
 
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
