@@ -7,7 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import type { Message } from 'kafkajs';
+import { Partitioners, type Message } from 'kafkajs';
 import type { ConnectorLog } from '../contract';
 import { connectAdmin, createKafka, kafkaError } from './kafka-client';
 import type { KafkaAddress } from './kafka-options';
@@ -48,6 +48,8 @@ export async function produceFile(
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // Java's murmur2 partitioning (kafkajs 2's default); naming it silences kafkajs' notice.
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   let createdTopic = false;
   let partitions: number;

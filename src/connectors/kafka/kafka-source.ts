@@ -9,6 +9,7 @@
  * `?bounded=latest` ends each partition at the end offset seen when the job
  * first started (kept in the position, so a restore ends at the same place).
  */
+import { Partitioners } from 'kafkajs';
 import { FloeError } from '../../runtime/errors';
 import { parseOptions } from '../../runtime/options';
 import type {
@@ -261,6 +262,7 @@ class OffsetReporter {
       transactionalId: `${group}.offsets`,
       idempotent: true,
       maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();
     try {
