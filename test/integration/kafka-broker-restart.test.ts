@@ -97,7 +97,6 @@ test('the broker restarts while the job reads and commits: it reconnects, and ev
   const finishedWhileDown = log.includes('"job finished"');
   kafka = await startKafka(port, kafka.stateDir);
   const code = await exit;
-  require("fs").writeFileSync(`/tmp/ksmoke/test-restart-${Date.now()}.log`, log);
   expect({ code, log: code === 0 ? '' : log.slice(-3000) }).toEqual({ code: 0, log: '' });
   // The job was still running when the broker went away: the outage happened mid-run.
   expect(finishedWhileDown).toBe(false);

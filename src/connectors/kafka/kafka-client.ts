@@ -18,7 +18,12 @@ function logCreator(log: ConnectorLog | undefined) {
   return () =>
     ({ namespace, level, log: entry }: LogEntry): void => {
       if (log === undefined) return;
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
+      const fields: Record<string, unknown> = { ...entry };
+      // pino stamps its own time; kafkajs' logger name is the namespace.
+      delete fields.message;
+      delete fields.timestamp;
+      delete fields.logger;
+      const message = entry.message;
       const mapped = level <= logLevel.ERROR ? 'warn' : level === logLevel.WARN ? 'info' : 'debug';
       log(mapped, `kafka: ${String(message)}`, { kafka: namespace, ...fields });
     };

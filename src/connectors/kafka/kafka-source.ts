@@ -282,9 +282,3 @@ class OffsetReporter {
 }
 
 const offsetReporter = new OffsetReporter();
-
-/** For tests: the option error a bad source URI gives, without a broker. */
-export function validateKafkaSourceUri(uri: ParsedUri): void {
-  parseKafkaAddress(uri, 'source');
-  parseOptions(kafkaSourceSchema, uri.params, 'kafka');
-}
