@@ -91,6 +91,14 @@ export interface SourceConnector {
    * to the source system for lag monitoring. Not awaited by the job; a
    * failure is only logged. Must not keep the process alive afterwards.
    */
+  /**
+   * Main thread, optional, for sources whose splits grow while a job runs
+   * (partitions added to a Kafka topic): every split the source has now,
+   * polled every few seconds; the runtime hands splits it does not know yet
+   * to a worker. A split found this way starts at its beginning. Errors are
+   * logged and the next round tries again.
+   */
+  discoverSplits?(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]>;
   notifyCheckpointComplete?(
     uri: ParsedUri,
     checkpointId: number,

@@ -94,8 +94,15 @@ export class CheckpointCoordinator {
     private readonly dispatch: (worker: number, msg: WorkerToMain) => void,
     private readonly log: Logger,
     lastCheckpointId = 0,
-    /** After checkpoint n is committed (sink included): its split positions, e.g. for the source's lag reporting. */
-    private readonly onCommitted?: (id: number, positions: Record<string, unknown>) => void,
+    /**
+     * After checkpoint n is committed (sink included): its split positions, e.g. for the
+     * source's lag reporting. `finished`: the job's last checkpoint (every split has ended).
+     */
+    private readonly onCommitted?: (
+      id: number,
+      positions: Record<string, unknown>,
+      finished: boolean,
+    ) => void,
   ) {
     this.nextId = lastCheckpointId + 1;
   }
@@ -253,7 +260,7 @@ export class CheckpointCoordinator {
     const committedPositions: Record<string, unknown> = {};
     for (const [split, p] of Object.entries(positions))
       committedPositions[split] = (p as { position: unknown }).position;
-    this.onCommitted?.(id, committedPositions);
+    this.onCommitted?.(id, committedPositions, finished);
     await this.storage.retain(this.job.retained);
     this.log.info(
       {

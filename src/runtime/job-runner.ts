@@ -90,6 +90,9 @@ function sumProgress(parts: WorkerProgress[], outputRecords: Record<string, numb
   return total;
 }
 
+/** How often sources that can grow (SourceConnector.discoverSplits) are asked for new splits, ms. */
+const SPLIT_DISCOVERY_MS = 5000;
+
 /** Splits go round-robin, in planning order, so the assignment is the same on every run. */
 export function assignSplits(splits: SplitDescriptor[], parallelism: number): SplitDescriptor[][] {
   const out: SplitDescriptor[][] = Array.from({ length: parallelism }, () => []);
@@ -211,6 +214,8 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     for (const c of controls) c.postMessage({ t: 'stop' });
   };
 
+  /** Every split of the job: planned, and discovered while running. */
+  const known = new Set(splits.map((s) => s.id));
   if (storage !== undefined && cp !== undefined) {
     coordinator = new CheckpointCoordinator(
       storage,
@@ -224,9 +229,11 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       Math.max(restored?.checkpointId ?? 0, (await storage.latest())?.id ?? 0),
       source.notifyCheckpointComplete === undefined
         ? undefined
-        : (id, positions) => {
+        : (id, positions, finished) => {
+            // The final checkpoint holds no positions (the workers are gone): every split has ended.
+            const ended = finished ? Object.fromEntries([...known].map((split) => [split, null])) : positions;
             source
-              .notifyCheckpointComplete?.(params.source, id, positions, connectorLog('source'))
+              .notifyCheckpointComplete?.(params.source, id, ended, connectorLog('source'))
               .catch((err: unknown) =>
                 log.warn({ checkpoint: id, err }, 'source checkpoint notification failed'),
               );
@@ -320,6 +327,32 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   }
 
   const timer = cp === undefined ? undefined : setInterval(() => coordinator?.trigger(), cp.intervalMs);
+  // Splits added while running (new Kafka partitions) go round-robin on from the planned ones.
+  let discovering = false;
+  const discovery =
+    source.discoverSplits === undefined || splits.every((s) => s.bounded)
+      ? undefined
+      : setInterval(() => {
+          if (discovering) return;
+          discovering = true;
+          source
+            .discoverSplits?.(params.source, {
+              parallelism,
+              now: () => params.clock.now(),
+              log: connectorLog('source'),
+            })
+            .then((all) => {
+              for (const s of all) {
+                if (known.has(s.id)) continue;
+                const worker = known.size % parallelism;
+                known.add(s.id);
+                controls[worker].postMessage({ t: 'add-splits', splits: [s] });
+                log.info({ worker, split: s.id }, 'split discovered');
+              }
+            })
+            .catch((err: unknown) => log.warn({ err }, 'split discovery failed'))
+            .finally(() => (discovering = false));
+        }, SPLIT_DISCOVERY_MS);
   try {
     const settled = Promise.allSettled(tasks);
     const outcome = await Promise.race([settled, abandonedPromise]);
@@ -341,6 +374,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       process.off('SIGUSR2', onSavepointSignal);
     }
     clearInterval(timer);
+    clearInterval(discovery);
     for (const c of controls) c.close();
     await Promise.all(pools.map((p) => p.destroy()));
     await sink.close();

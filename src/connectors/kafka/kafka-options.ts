@@ -16,6 +16,11 @@ export const kafkaSourceSchema = {
     default: 'earliest',
     doc: 'where a partition without a checkpointed offset starts',
   },
+  discover: {
+    type: 'boolean',
+    default: true,
+    doc: 'unbounded: pick up partitions added to the topic while the job runs (checked every 5 s; they are read from their start)',
+  },
   group: {
     type: 'string',
     doc: 'consumer group that completed checkpoints commit offsets to, for lag monitoring (default: floe-TOPIC); never used to read',

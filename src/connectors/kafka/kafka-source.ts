@@ -180,6 +180,14 @@ export const kafkaSource: SourceConnector = {
     }
   },
 
+  async discoverSplits(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]> {
+    const opts = parseOptions(kafkaSourceSchema, uri.params, 'kafka');
+    if (opts.bounded !== 'none' || !opts.discover) return [];
+    // A partition found while running is new: all of it is unread, whatever `from` says.
+    const all = await this.planSplits({ ...uri, params: { ...uri.params, from: 'earliest' } }, context);
+    return all;
+  },
+
   createReader(split: SplitDescriptor, context: SplitReaderContext, position?: unknown): SplitReader {
     return new KafkaPartitionReader(
       split,

@@ -93,27 +93,37 @@ export class PartitionFetcher {
   private failure: FloeError | null = null;
   private drained: (() => void) | null = null;
   private readonly groupId = `floe-reader-${randomUUID()}`;
+  /** Counts starts, so that a superseded start's retries stop. */
+  private generation = 0;
   /** Processing time of the last completed fetch (empty ones too), ms; 0 before the first. */
   private lastFetchAt = 0;
 
   constructor(private readonly options: FetcherOptions) {}
 
-  /** Registers a partition starting at `offset`; only before the first fetch. */
+  /** Registers a partition starting at `offset`; once fetching has started, the consumer re-joins to take it. */
   add(partition: number, offset: number): PartitionQueue {
-    if (this.consumer !== null) throw new Error('kafka fetcher: partitions are fixed once fetching started');
     const q = new PartitionQueue(partition, offset);
     this.queues.set(partition, q);
+    if (this.starting !== null && this.failure === null) {
+      // The assignment is fixed per join: a new consumer (in a new join) asks for the new set.
+      this.starting = null;
+      void this.ensureStarted().catch(() => undefined);
+    }
     return q;
   }
 
   /** Starts fetching (once); resolves when the consumer has joined. Throws what made it fail. */
   ensureStarted(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    this.starting ??= withRetry(() => this.start(), {
+    if (this.starting !== null) return this.starting;
+    const generation = ++this.generation;
+    // A newer start (partitions added) supersedes this one, retries included.
+    const superseded = (): boolean => generation !== this.generation;
+    this.starting = withRetry(() => (superseded() ? Promise.resolve() : this.start(superseded)), {
       attempts: START_ATTEMPTS,
       initialDelayMs: 500,
       maxDelayMs: 10_000,
-      retryOn: (err) => kafkaRetriable(err) && this.queues.size > 0,
+      retryOn: (err) => kafkaRetriable(err) && this.queues.size > 0 && !superseded(),
       onRetry: (err, attempt, delayMs) => {
         this.options.log?.('warn', 'kafka source: cannot start reading yet, retrying', {
           attempt,
@@ -122,6 +132,7 @@ export class PartitionFetcher {
         });
       },
     }).catch((err: unknown) => {
+      if (superseded()) return;
       this.failure = kafkaError('SOURCE_IO', `kafka source ${this.options.topic}`, err);
       throw this.failure;
     });
@@ -212,10 +223,11 @@ export class PartitionFetcher {
     });
   }
 
-  private async start(): Promise<void> {
+  private async start(superseded: () => boolean): Promise<void> {
     const { brokers, topic, log } = this.options;
-    // A failed attempt leaves a consumer behind: drop it before the next one.
+    // A failed attempt, or the consumer of a superseded start, is left behind: drop it first.
     await this.consumer?.disconnect().catch(() => undefined);
+    if (superseded()) return;
     const kafka = createKafka({ brokers, clientId: 'floe-source', log });
     const consumer = kafka.consumer({
       groupId: this.groupId,
@@ -271,6 +283,10 @@ export class PartitionFetcher {
       eachBatch: (payload) => this.onBatch(payload),
     });
     // kafkajs reports a failed first join through the crash event, not through run().
+    if (superseded()) {
+      await consumer.disconnect().catch(() => undefined);
+      return;
+    }
     if (crashedWhileStarting !== null) throw crashedWhileStarting;
     joined = true;
   }
