@@ -12,6 +12,7 @@ import { parseOptions } from '../runtime/options';
 import { runtimeSchema } from '../runtime/runtime-options';
 import { checkpointsCommand, savepointCommand } from './checkpoints-command';
 import { generateCommand } from './generate-command';
+import { produceCommand } from './produce-command';
 import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 function connectorHelp(): string {
@@ -108,6 +109,7 @@ export function buildProgram(): Command {
   });
 
   program.addCommand(generateCommand());
+  program.addCommand(produceCommand());
   program.addCommand(checkpointsCommand());
   program.addCommand(savepointCommand());
   return program;

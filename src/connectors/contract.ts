@@ -32,11 +32,20 @@ export interface RecordBatch {
 
 export type PollResult = RecordBatch | 'idle' | 'end';
 
+/** Structured log line from a connector; the runtime routes it to the job's logger (pino). */
+export type ConnectorLog = (
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
+
 export interface SplitReaderContext {
   /** Longest record accepted, in bytes; longer ones are reported in RecordBatch.oversize. */
   maxRecordBytes: number;
   /** Processing-time clock in ms, injected for tests. */
   now(): number;
+  /** Where the reader's own diagnostics go (a client library's logs); absent in unit tests. */
+  log?: ConnectorLog;
 }
 
 /** Reads one split, inside a worker thread. */
@@ -59,6 +68,7 @@ export interface PlanContext {
   parallelism: number;
   /** Processing-time clock in ms. */
   now(): number;
+  log?: ConnectorLog;
 }
 
 export interface SourceConnector {
@@ -73,6 +83,28 @@ export interface SourceConnector {
    * checkpoint) when given.
    */
   createReader(split: SplitDescriptor, context: SplitReaderContext, position?: unknown): SplitReader;
+  /**
+   * Main thread, optional: checkpoint `checkpointId` is complete (its
+   * metadata is written and the sink committed), with `positions` by split id
+   * as its readers' position() returned them (null: the split had ended).
+   * For side effects outside exactly-once, such as reporting consumed offsets
+   * to the source system for lag monitoring. Not awaited by the job; a
+   * failure is only logged. Must not keep the process alive afterwards.
+   */
+  /**
+   * Main thread, optional, for sources whose splits grow while a job runs
+   * (partitions added to a Kafka topic): every split the source has now,
+   * polled every few seconds; the runtime hands splits it does not know yet
+   * to a worker. A split found this way starts at its beginning. Errors are
+   * logged and the next round tries again.
+   */
+  discoverSplits?(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]>;
+  notifyCheckpointComplete?(
+    uri: ParsedUri,
+    checkpointId: number,
+    positions: Record<string, unknown>,
+    log: ConnectorLog,
+  ): Promise<void>;
 }
 
 /** Output streams of a job; each sink keeps them apart. */
@@ -106,10 +138,14 @@ export interface SinkWriter {
   describe(): string;
 }
 
+export interface SinkContext {
+  log: ConnectorLog;
+}
+
 export interface SinkConnector {
   readonly scheme: string;
   readonly usage: string;
-  open(uri: ParsedUri): Promise<SinkWriter>;
+  open(uri: ParsedUri, context?: SinkContext): Promise<SinkWriter>;
 }
 
 /** "scheme:path?key=value&..." as the CLI takes it; "file:out", "generator?rate=100", "stdout". */

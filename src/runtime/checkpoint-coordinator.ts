@@ -144,6 +144,15 @@ export class CheckpointCoordinator {
     private readonly log: Logger,
     lastCheckpointId = 0,
     restoredDeltas: LiveDelta[] = [],
+    /**
+     * After checkpoint n is committed (sink included): its split positions, e.g. for the
+     * source's lag reporting. `finished`: the job's last checkpoint (every split has ended).
+     */
+    private readonly onCommitted?: (
+      id: number,
+      positions: Record<string, unknown>,
+      finished: boolean,
+    ) => void,
   ) {
     this.nextId = lastCheckpointId + 1;
     this.liveDeltas = restoredDeltas;
@@ -426,6 +435,10 @@ export class CheckpointCoordinator {
     crashPoint('metadata-written', id);
     await this.sink.commit?.(id);
     crashPoint('sink-committed', id);
+    const committedPositions: Record<string, unknown> = {};
+    for (const [split, p] of Object.entries(positions))
+      committedPositions[split] = (p as { position: unknown }).position;
+    this.onCommitted?.(id, committedPositions, finished);
     await this.storage.retain(this.job.retained);
     this.log.info(
       {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
+import type { ConnectorLog, OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
 import { sinkConnector, sourceConnector } from '../connectors/registry';
 import type { Clock } from './clock';
 import { FloeError } from './errors';
@@ -96,6 +96,9 @@ function sumProgress(parts: WorkerProgress[], outputRecords: Record<string, numb
   return total;
 }
 
+/** How often sources that can grow (SourceConnector.discoverSplits) are asked for new splits, ms. */
+const SPLIT_DISCOVERY_MS = 5000;
+
 /** Splits go round-robin, in planning order, so the assignment is the same on every run. */
 export function assignSplits(splits: SplitDescriptor[], parallelism: number): SplitDescriptor[][] {
   const out: SplitDescriptor[][] = Array.from({ length: parallelism }, () => []);
@@ -111,11 +114,17 @@ export function assignSplits(splits: SplitDescriptor[], parallelism: number): Sp
  */
 export async function runJob(params: RunJobParams): Promise<JobResult> {
   const { parallelism, log } = params;
-  const splits = await sourceConnector(params.source.scheme).planSplits(params.source, {
+  const connectorLog =
+    (component: string): ConnectorLog =>
+    (level, msg, fields) =>
+      log[level]({ component, ...fields }, msg);
+  const source = sourceConnector(params.source.scheme);
+  const splits = await source.planSplits(params.source, {
     parallelism,
     now: () => params.clock.now(),
+    log: connectorLog('source'),
   });
-  const sink = await sinkConnector(params.sink.scheme).open(params.sink);
+  const sink = await sinkConnector(params.sink.scheme).open(params.sink, { log: connectorLog('sink') });
   let coordinator: CheckpointCoordinator | undefined;
   const latency = params.metricsFile === undefined ? undefined : new WindowLatencyRecorder(parallelism);
   // Opened at the first sample, so no exit path before the workers start can leak it; closed with the sink.
@@ -230,6 +239,8 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     for (const c of controls) c.postMessage({ t: 'stop' });
   };
 
+  /** Every split of the job: planned, and discovered while running. */
+  const known = new Set(splits.map((s) => s.id));
   if (storage !== undefined && cp !== undefined) {
     coordinator = new CheckpointCoordinator(
       storage,
@@ -242,6 +253,17 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       // Number on from every checkpoint already there (a corrupt newest one included), never reusing an id.
       Math.max(restored?.checkpointId ?? 0, (await storage.latest())?.id ?? 0),
       restored?.liveDeltas,
+      source.notifyCheckpointComplete === undefined
+        ? undefined
+        : (id, positions, finished) => {
+            // The final checkpoint holds no positions (the workers are gone): every split has ended.
+            const ended = finished ? Object.fromEntries([...known].map((split) => [split, null])) : positions;
+            source
+              .notifyCheckpointComplete?.(params.source, id, ended, connectorLog('source'))
+              .catch((err: unknown) =>
+                log.warn({ checkpoint: id, err }, 'source checkpoint notification failed'),
+              );
+          },
     );
   }
   let abandoned = false;
@@ -331,6 +353,32 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   }
 
   const timer = cp === undefined ? undefined : setInterval(() => coordinator?.trigger(), cp.intervalMs);
+  // Splits added while running (new Kafka partitions) go round-robin on from the planned ones.
+  let discovering = false;
+  const discovery =
+    source.discoverSplits === undefined || splits.every((s) => s.bounded)
+      ? undefined
+      : setInterval(() => {
+          if (discovering) return;
+          discovering = true;
+          source
+            .discoverSplits?.(params.source, {
+              parallelism,
+              now: () => params.clock.now(),
+              log: connectorLog('source'),
+            })
+            .then((all) => {
+              for (const s of all) {
+                if (known.has(s.id)) continue;
+                const worker = known.size % parallelism;
+                known.add(s.id);
+                controls[worker].postMessage({ t: 'add-splits', splits: [s] });
+                log.info({ worker, split: s.id }, 'split discovered');
+              }
+            })
+            .catch((err: unknown) => log.warn({ err }, 'split discovery failed'))
+            .finally(() => (discovering = false));
+        }, SPLIT_DISCOVERY_MS);
   try {
     const settled = Promise.allSettled(tasks);
     const outcome = await Promise.race([settled, abandonedPromise]);
@@ -352,6 +400,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       process.off('SIGUSR2', onSavepointSignal);
     }
     clearInterval(timer);
+    clearInterval(discovery);
     for (const c of controls) c.close();
     await Promise.all(pools.map((p) => p.destroy()));
     await sink.close();

@@ -124,7 +124,11 @@ export interface WorkerProgress {
   windowWatermark: number;
 }
 
-export type MainToWorker = { t: 'stop' } | { t: 'checkpoint'; id: number };
+export type MainToWorker =
+  | { t: 'stop' }
+  | { t: 'checkpoint'; id: number }
+  /** Splits discovered while the job runs (SourceConnector.discoverSplits), now this worker's. */
+  | { t: 'add-splits'; splits: SplitDescriptor[] };
 
 /** What a slot's task resolves to. */
 export interface WorkerSummary {

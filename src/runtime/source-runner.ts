@@ -87,6 +87,19 @@ export class SourceRunner {
     if (s !== undefined && maxTimestamp !== Number.NEGATIVE_INFINITY) s.watermark.observe(maxTimestamp);
   }
 
+  /** Adds a split discovered while running; it is polled from the next round on, from its beginning. */
+  addReader(reader: SplitReader): void {
+    this.splits.push({
+      split: reader.split,
+      reader,
+      watermark: new BoundedOutOfOrdernessWatermark(this.options.outOfOrdernessMs),
+      lastRecordAt: this.options.clock.now(),
+      idle: false,
+      finished: false,
+    });
+    this.combiner.addInput(reader.split.id);
+  }
+
   /** Asks for checkpoint barrier `id` at the next batch boundary (at once when the sources have ended). */
   requestBarrier(id: number): void {
     this.pendingBarriers.push(id);
@@ -154,7 +167,7 @@ export class SourceRunner {
         }
       }
       if (changed) handlers.onWatermark(this.combiner.current(), this.combiner.isIdle());
-      open = open.filter((s) => !s.finished);
+      open = this.splits.filter((s) => !s.finished);
       // Yield to the event loop either way: exchange messages for this worker are waiting.
       if (progressed) await new Promise<void>((r) => setImmediate(r));
       else if (open.length > 0) await sleep(this.options.idlePollMs ?? 5);

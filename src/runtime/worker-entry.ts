@@ -1,3 +1,4 @@
+import type { SplitDescriptor, SplitReader } from '../connectors/contract';
 import { sourceConnector } from '../connectors/registry';
 import { workerJobs } from '../jobs/worker-jobs';
 import { systemClock } from './clock';
@@ -27,13 +28,17 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   const resume = start.restore?.splits ?? {};
   // A split the checkpoint recorded as ended (position null) stays ended.
   const open = start.splits.filter((s) => !(s.id in resume && resume[s.id].position === null));
-  const readers = open.map((split) =>
+  const createReader = (split: SplitDescriptor): SplitReader =>
     sourceConnector(split.connector).createReader(
       split,
-      { maxRecordBytes: runtime.maxRecordBytes, now: () => clock.now() },
+      {
+        maxRecordBytes: runtime.maxRecordBytes,
+        now: () => clock.now(),
+        log: (level, msg, fields) => post({ t: 'log', level, msg, fields: { split: split.id, ...fields } }),
+      },
       resume[split.id]?.position ?? undefined,
-    ),
-  );
+    );
+  const readers = open.map(createReader);
   const runner = new SourceRunner(readers, {
     outOfOrdernessMs: runtime.outOfOrdernessMs,
     idleTimeoutMs: runtime.idleTimeoutMs,
@@ -47,6 +52,9 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   control.on('message', (msg: MainToWorker) => {
     if (msg.t === 'stop') runner.stop();
     else if (msg.t === 'checkpoint') runner.requestBarrier(msg.id);
+    else if (msg.t === 'add-splits' && !runner.stopped) {
+      for (const split of msg.splits) runner.addReader(createReader(split));
+    }
   });
   const timer = setInterval(() => post({ t: 'progress', progress }), runtime.progressIntervalMs);
 

@@ -134,6 +134,44 @@ describe('SourceRunner', () => {
     expect(a.lastMaxRecords).toBe(100);
   });
 
+  it('a split added while running is polled from the next round, holds the watermark back until it has data, and is in barriers', async () => {
+    const clock = new ManualClock();
+    const a = new FakeReader('a', [[1_000], [2_000], [3_000], [4_000]], clock, true);
+    const late = new FakeReader('late', [[2_500], [5_000]], clock, true);
+    const barriers: string[][] = [];
+    const runner = new SourceRunner([a], {
+      outOfOrdernessMs: 0,
+      idleTimeoutMs: 0,
+      batchSize: 100,
+      clock,
+      idlePollMs: 0,
+    });
+    const events: number[] = [];
+    a.onPoll = (polls) => {
+      if (polls === 2) runner.addReader(late);
+      if (polls === 3) runner.requestBarrier(1);
+    };
+    const records: string[] = [];
+    await runner.run({
+      onBatch(s, batch) {
+        for (const line of batch.lines) {
+          s.watermark.observe(Number(line));
+          records.push(`${s.split.id}:${line}`);
+        }
+      },
+      onWatermark: (wm) => events.push(wm),
+      onBarrier: (_id, splits) => {
+        barriers.push(splits.map((x) => x.splitId));
+      },
+    });
+    expect(records).toEqual(['a:1000', 'a:2000', 'a:3000', 'late:2500', 'a:4000', 'late:5000']);
+    // 'late' joins at -inf: the watermark stays at 999 while a reaches 1999, then follows late's 2499
+    // (not a's 2999); it never goes back.
+    expect(events).toEqual([MIN, 999, 2_499, 3_999, MAX]);
+    expect(barriers).toEqual([['a', 'late']]);
+    expect(late.closed).toBe(true);
+  });
+
   it('a split idle for longer than idleTimeoutMs stops holding the watermark back, and counts again when it returns', async () => {
     const clock = new ManualClock();
     // Two polls per round, 100 ms each: b is polled at 200, 400, 600, ... and turns idle at 600.
