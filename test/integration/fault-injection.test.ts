@@ -39,6 +39,7 @@ function mulberry32(seed: number): () => number {
 
 interface Started {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: () => boolean;
   stderr: () => string;
   kill: (signal: NodeJS.Signals) => boolean;
 }
@@ -49,9 +50,16 @@ function start(args: string[], env: Record<string, string> = {}): Started {
     env: { ...process.env, FLOE_LOG_FORMAT: 'json', ...env },
   });
   let err = '';
+  let exited = false;
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   return {
-    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+    exit: new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        exited = true;
+        resolve({ code, signal });
+      }),
+    ),
+    exited: () => exited,
     stderr: () => err,
     kill: (signal) => child.kill(signal),
   };
@@ -80,7 +88,7 @@ beforeAll(async () => {
   const g = await runFloe([
     'generate',
     '--count',
-    '450000',
+    '800000',
     '--out',
     input,
     '--seed',
@@ -123,6 +131,7 @@ test('SIGKILL at 12 random moments, restore latest each time: final output equal
     for (;;) {
       if (pred(run.stderr())) return true;
       if (/"job finished"|"the job had finished"/.test(run.stderr())) return false;
+      if (run.exited()) throw new Error(`floe exited unexpectedly:\n${run.stderr().slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -130,15 +139,15 @@ test('SIGKILL at 12 random moments, restore latest each time: final output equal
   while (kills < 12) {
     const run = start(job(out, ck, 2));
     // Kill at a random moment that does not depend on the machine's speed: after 0 or 1 completed
-    // checkpoints of this run, plus up to 300 ms, so kills land before, during and after checkpoint writes.
+    // checkpoints of this run, plus up to 200 ms, so kills land before, during and after checkpoint writes.
     const after = Math.floor(random() * 2);
     const alive = await waitFor(run, (log) => log.includes('"job starting"') && completed(log) >= after);
-    if (alive) await new Promise((r) => setTimeout(r, random() * 300));
+    if (alive) await new Promise((r) => setTimeout(r, random() * 200));
     if (alive && run.kill('SIGKILL')) kills++;
     const { code, signal } = await run.exit;
     if (/"restoring from checkpoint"/.test(run.stderr())) restores++;
     if (signal === null) {
-      expect(code).toBe(0);
+      if (code !== 0) throw new Error(`floe exited ${code}:\n${run.stderr().slice(-3000)}`);
       throw new Error(`the job finished after ${kills} kills: make the input larger`);
     }
   }
