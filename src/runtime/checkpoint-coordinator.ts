@@ -425,13 +425,10 @@ export class CheckpointCoordinator {
       sharedFiles,
     };
     await this.storage.commit(metadata);
-    if (incremental) {
-      this.previousFiles = keyed;
-      this.liveDeltas = stored;
-    } else {
-      // The next checkpoint still refers to the checkpoint before; the savepoint's new deltas wait for it.
-      this.liveDeltas = stored;
-    }
+    // After a savepoint, the next checkpoint still refers to the one before it, and gets the savepoint's
+    // new deltas as bytes (stored keeps them unreferenced): nothing ever refers into a savepoint.
+    if (incremental) this.previousFiles = keyed;
+    this.liveDeltas = stored;
     crashPoint('metadata-written', id);
     await this.sink.commit?.(id);
     crashPoint('sink-committed', id);
