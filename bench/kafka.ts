@@ -10,14 +10,14 @@
  * A suite module (`npm run bench -- --only kafka`): it starts its own broker
  * (scripts/services.js, free ports) and stops it at the end.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseUri } from '../src/connectors/contract';
 import { kafkaSource } from '../src/connectors/kafka/kafka-source';
 import type { BenchContext, BenchModule, Metric, ModuleOutcome } from './bench-module';
-import { ensureTweets } from './floe-process';
+import { ensureTweets, runTrending, type TrendingRun } from './floe-process';
 import { median } from './stats';
 
 interface ServicesModule {
@@ -25,58 +25,6 @@ interface ServicesModule {
     name: string,
     options: { port?: number; stateDir?: string; detached?: boolean; timeoutMs?: number },
   ): Promise<{ info: { broker: string }; stop(): Promise<void> }>;
-}
-
-interface RunResult {
-  source: string;
-  parallelism: number;
-  tweets: number;
-  seconds: number;
-  tweetsPerSecond: number;
-  peakRssMb: number;
-}
-
-function runJob(cli: string, source: string, parallelism: number): Promise<RunResult> {
-  const out = mkdtempSync(path.join(tmpdir(), 'floe-bench-kafka-'));
-  const started = process.hrtime.bigint();
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'run',
-      'trending',
-      '--source',
-      source,
-      '--sink',
-      `file:${out}`,
-      '--parallelism',
-      String(parallelism),
-      '--view',
-      'off',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOE_LOG_FORMAT: 'json' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('exit', (code) => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      rmSync(out, { recursive: true, force: true });
-      if (code !== 0) return reject(new Error(`floe exited ${code}:\n${stderr.slice(-2000)}`));
-      const finished = stderr
-        .split('\n')
-        .filter((l) => l.includes('"job finished"'))
-        .map((l) => JSON.parse(l) as { tweets: number; peakRssMb: number })[0];
-      resolve({
-        source: source.startsWith('kafka') ? 'kafka' : 'file',
-        parallelism,
-        tweets: finished.tweets,
-        seconds,
-        tweetsPerSecond: Math.round(finished.tweets / seconds),
-        peakRssMb: finished.peakRssMb,
-      });
-    });
-  });
 }
 
 /** The Kafka source alone, in this thread: every split read through the connector to its end, lines counted. */
@@ -142,15 +90,15 @@ export const benchModule: BenchModule = {
       bar.tick(`produced ${count} tweets`);
       const kafkaUri = `kafka://${broker.info.broker}/${topic}?bounded=latest`;
       const sourceOnly: number[] = [];
-      const jobs = new Map<string, RunResult[]>();
+      const jobs = new Map<string, TrendingRun[]>();
       for (let run = 1; run <= ctx.runs; run++) {
         const r = await readSourceOnly(kafkaUri);
         sourceOnly.push(r.records / r.seconds);
         bar.tick(`run ${run}: kafka source alone`);
         for (const source of [kafkaUri, `file:${file}`]) {
           for (const par of PARALLELISMS) {
-            const result = await runJob(cli, source, par);
-            const key = `${result.source}.p${par}`;
+            const result = await runTrending(ctx.paths, source, par);
+            const key = `${source.startsWith('kafka') ? 'kafka' : 'file'}.p${par}`;
             jobs.set(key, [...(jobs.get(key) ?? []), result]);
             bar.tick(`run ${run}: ${key}`);
           }
@@ -177,7 +125,7 @@ export const benchModule: BenchModule = {
         const runs = rs.map((r) => r.tweetsPerSecond);
         metrics.push({
           key: `${key}.tweets_per_s`,
-          label: `${rs[0].source} source, job p=${rs[0].parallelism}`,
+          label: `${key.split('.')[0]} source, job p=${rs[0].parallelism}`,
           unit: 'tweets/s',
           value: median(runs),
           runs,

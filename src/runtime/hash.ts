@@ -29,7 +29,11 @@ function finish(h: number, tail: number, length: number): number {
     tail = imul(tail, 0x1b873593);
     h ^= tail;
   }
-  h ^= length;
+  return fmix32(h ^ length);
+}
+
+/** The 32-bit finaliser of MurmurHash3: a bijection on uint32 with good avalanche. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = imul(h, 0x85ebca6b);
   h ^= h >>> 13;

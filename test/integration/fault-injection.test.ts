@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FLOE_CLI, readOutput, runFloe } from '../support/run-floe';
+import { mulberry32 } from '../support/prng';
 
 let tmp: string;
 let input: string;
@@ -25,17 +26,6 @@ const sortedLines = (dir: string): { counts: string[]; trends: string[] } => {
     trends: out.trends.map((t) => JSON.stringify(t)).sort(),
   };
 };
-
-/** A seeded PRNG so the kill schedule is the same on every run of the test. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Started {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { referenceTrending } from '../support/reference-trending';
 import { endOffsets, groupOffsets, readCommitted, startKafka, type KafkaService } from '../support/kafka';
 import { FLOE_CLI, runFloe } from '../support/run-floe';
+import { mulberry32 } from '../support/prng';
 
 let kafka: KafkaService;
 let tmp: string;
@@ -23,17 +24,6 @@ let referenceRows: string[];
 const TWEETS = 'tweets';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** A seeded PRNG so the kill schedule is the same on every run of the test. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Started {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;

@@ -26,21 +26,11 @@ import {
 import { DedupeState, encodeDelta } from '../../src/jobs/trending/dedupe';
 import { BlobWriter } from '../../src/jobs/trending/state-codec';
 import { tweetBatch, type TestTweet } from '../support/tweet-batch';
+import { mulberry32 as prng } from '../support/prng';
 
 const MAX_P = 128;
 const SEC = 1000;
 const MIN = 60 * SEC;
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Splits key groups as two workers of parallelism 2 would own them. */
 const lowHalf = (key: string): boolean => keyGroupOf(key, MAX_P) < MAX_P / 2;

@@ -1,15 +1,5 @@
 import { packed, PackedIdList, PackedIdSet, packId, unpackId } from '../../src/jobs/trending/tweet-id-table';
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../support/prng';
 
 describe('packId / unpackId', () => {
   it.each([

@@ -3,20 +3,13 @@
  * data generators. Never uses Math.random: the same seed must give the same
  * stream on every machine and Node version.
  */
+import { fmix32 } from '../../runtime/hash';
+
+export { fmix32 };
 
 /** Anything that yields uniform doubles in [0, 1). */
 export interface UniformSource {
   next(): number;
-}
-
-/** The 32-bit finaliser of MurmurHash3: a bijection on uint32 with good avalanche. */
-export function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /** Folds a list of numbers (each taken as up to 64 bits of integer) into one 32-bit seed. */

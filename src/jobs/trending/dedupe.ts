@@ -212,6 +212,7 @@ export class DedupeState {
     for (const d of decoded) {
       let ownsAll = true;
       for (let kg = d.keyGroups.start; kg <= d.keyGroups.end && ownsAll; kg++) ownsAll = owns(kg);
+      // Only after rescaling does a container hold key groups this worker does not own: hash then.
       const keep = (id: string): boolean => ownsAll || owns(keyGroupOf(id, maxParallelism));
       for (const slice of d.slices) {
         const bucket = Math.floor(((slice.bucket + 1) * d.bucketMs - 1) / this.bucketMs);
@@ -221,7 +222,7 @@ export class DedupeState {
         for (let i = 0; i < lows.length; i++) {
           const high = highs[i];
           const low = lows[i];
-          if (this.seenPacked.has(high, low) || !keep(unpackIdIfNeeded(ownsAll, high, low))) continue;
+          if (this.seenPacked.has(high, low) || (!ownsAll && !keep(unpackId(high, low)))) continue;
           this.seenPacked.add(high, low);
           ids.packed.push(high, low);
         }
@@ -255,11 +256,6 @@ export class DedupeState {
     }
     this.captureAll();
   }
-}
-
-/** The id as a string only when a key-group filter needs it. */
-function unpackIdIfNeeded(ownsAll: boolean, high: number, low: number): string {
-  return ownsAll ? '' : unpackId(high, low);
 }
 
 function corruptDelta(message: string): StateBackendError {
@@ -360,12 +356,7 @@ interface DecodedDelta {
 
 function decodeDelta(blob: Uint8Array): DecodedDelta {
   const r = new BlobReader('dedupe delta', DELTA_MAGIC, DELTA_VERSION, blob);
-  const maxParallelism = r.varint('maxParallelism');
-  try {
-    checkMaxParallelism(maxParallelism);
-  } catch (e) {
-    throw r.corrupt((e as Error).message);
-  }
+  const maxParallelism = r.maxParallelism();
   const start = r.varint('first key group');
   const end = r.varint('last key group');
   if (start > end || end >= maxParallelism)

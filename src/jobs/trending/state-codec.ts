@@ -151,17 +151,23 @@ export class BlobReader {
 
   /** Reads and checks the header every per-key-group blob starts with: max parallelism, then key group. */
   keyGroupHeader(): { maxParallelism: number; keyGroup: number } {
+    const maxParallelism = this.maxParallelism();
+    const keyGroup = this.varint('key group');
+    if (keyGroup >= maxParallelism) {
+      throw this.corrupt(`key group ${keyGroup} out of range for maxParallelism ${maxParallelism}`);
+    }
+    return { maxParallelism, keyGroup };
+  }
+
+  /** Reads a max parallelism and checks its range. */
+  maxParallelism(): number {
     const maxParallelism = this.varint('maxParallelism');
     try {
       checkMaxParallelism(maxParallelism);
     } catch (e) {
       throw this.corrupt((e as Error).message);
     }
-    const keyGroup = this.varint('key group');
-    if (keyGroup >= maxParallelism) {
-      throw this.corrupt(`key group ${keyGroup} out of range for maxParallelism ${maxParallelism}`);
-    }
-    return { maxParallelism, keyGroup };
+    return maxParallelism;
   }
 
   corrupt(message: string, cause?: unknown): StateBackendError {

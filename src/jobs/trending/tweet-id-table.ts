@@ -7,6 +7,8 @@
  * half full, plus the per-bucket list) and no allocation.
  */
 
+import { fmix32 } from '../../runtime/hash';
+
 const LOW_DIGITS = 9;
 const MAX_DIGITS = 20;
 
@@ -44,15 +46,10 @@ const EMPTY = 0xffffffff;
 const MIN_CAPACITY = 1024;
 
 function hashOf(high: number, low: number): number {
-  // high < 2^37: fold its upper bits in, then a murmur3-style finalizer.
-  let h =
-    Math.imul(low ^ 0x9e3779b9, 0x85ebca6b) ^ (high >>> 0) ^ Math.imul((high / 0x100000000) | 0, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  // high < 2^37: fold its upper bits in, then murmur3's finaliser.
+  return fmix32(
+    Math.imul(low ^ 0x9e3779b9, 0x85ebca6b) ^ (high >>> 0) ^ Math.imul((high / 0x100000000) | 0, 0xc2b2ae35),
+  );
 }
 
 /** A set of packed ids: open addressing with linear probing and backward-shift deletion (no tombstones). */
