@@ -34,6 +34,39 @@ describe('DedupePreAggregator', () => {
     expect(op.addBatch(batch([{ id: '2', ts: 2000, topics: ['#x'] }])).duplicates).toBe(1);
   });
 
+  it('on a watermark hands out only the windows complete at it, keeping open ones to aggregate on', () => {
+    const op = make();
+    op.addBatch(
+      batch([
+        { id: '1', ts: 10, author: 'a', topics: ['#x'] },
+        { id: '2', ts: MIN + 10, author: 'a', topics: ['#x'] },
+      ]),
+    );
+    op.advance(MIN - 2); // [0, 1m) is not complete until the watermark reaches 1m - 1
+    expect(op.flushComplete(MIN - 2)).toEqual([]);
+    op.advance(MIN - 1);
+    expect(summary(op.flushComplete(MIN - 1))).toEqual(['0 #x 1 1']);
+    op.addBatch(batch([{ id: '3', ts: MIN + 20, author: 'b', topics: ['#x'] }]));
+    // The open window kept aggregating: one partial with both tweets.
+    expect(summary(op.flushComplete(2 * MIN - 1))).toEqual([`${MIN} #x 2 2`]);
+    expect(op.flush()).toEqual([]);
+  });
+
+  it('flushDue hands out everything once maxHeld partials are held', () => {
+    const op = new DedupePreAggregator({
+      spec: { sizeMs: MIN, slideMs: MIN },
+      allowedLatenessMs: 0,
+      dedupeHorizonMs: MIN,
+      maxHeld: 2,
+    });
+    op.addBatch(batch([{ id: '1', ts: 10, topics: ['#x'] }]));
+    expect(op.shouldFlush()).toBe(false);
+    op.addBatch(batch([{ id: '2', ts: 10, topics: ['#y'] }]));
+    expect(op.shouldFlush()).toBe(true);
+    expect(summary(op.flushDue())).toEqual(['0 #x 1 0', '0 #y 1 0']);
+    expect(op.shouldFlush()).toBe(false);
+  });
+
   it('counts a tweet without an author but adds nothing to the author sketch', () => {
     const op = make();
     op.addBatch(

@@ -110,6 +110,30 @@ export class DedupePreAggregator {
     this.heldCount++;
   }
 
+  /**
+   * Hands out the late singles and what is held for windows complete at
+   * `watermark`, and forgets them. Partials of windows still open stay held:
+   * the window stage cannot fire them before a later watermark, and holding
+   * them on is what makes pre-aggregation pay (watermarks move with every
+   * source batch).
+   */
+  flushComplete(watermark: number): TopicPartial[] {
+    const out = this.singles;
+    this.singles = [];
+    for (const [start, topics] of this.held) {
+      if (!isWindowComplete(start, this.options.spec, watermark)) continue;
+      for (const p of topics.values()) out.push(p);
+      this.heldCount -= topics.size;
+      this.held.delete(start);
+    }
+    return out;
+  }
+
+  /** What shouldFlush asked for: everything when too much is held, else the late singles. */
+  flushDue(): TopicPartial[] {
+    return this.heldCount >= this.options.maxHeld ? this.flush() : this.flushComplete(this.wm);
+  }
+
   /** Hands out everything held (late singles first) and forgets it. */
   flush(): TopicPartial[] {
     const out = this.singles;

@@ -7,7 +7,7 @@ import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
 import { HyperLogLog } from '../../state/hyperloglog';
 import { encodeDelta, type DedupeDelta } from './dedupe';
-import { DedupePreAggregator } from './dedupe-pre-aggregator';
+import { DedupePreAggregator, type TopicPartial } from './dedupe-pre-aggregator';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
 import { encodeCapture, TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
@@ -213,14 +213,15 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
     dedupeHorizonMs: opts.dedupeHorizonMs,
     maxHeld: MAX_HELD_PARTIALS,
   });
-  const flushPartials = (): void => {
+  /** Sends partials to their window owners. */
+  const flushPartials = (partialsToSend: TopicPartial[]): void => {
     const out = Array.from({ length: parallelism }, (): PartialBatch => ({
       starts: [],
       topics: [],
       counts: [],
       authors: [],
     }));
-    for (const p of stage2.flush()) {
+    for (const p of partialsToSend) {
       const batch = out[router.workerFor(p.topic)];
       batch.starts.push(p.start);
       batch.topics.push(p.topic);
@@ -253,16 +254,16 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
             raw,
           );
         }
-        if (stage2.shouldFlush()) flushPartials();
+        if (stage2.shouldFlush()) flushPartials(stage2.flushDue());
       },
       onWatermark(wm, idle) {
         stage2.advance(wm);
-        flushPartials();
+        flushPartials(stage2.flushComplete(wm));
         partials.broadcastWatermark(wm, idle);
       },
       onBarrier(id) {
         const started = performance.now();
-        flushPartials();
+        flushPartials(stage2.flush());
         stage2Snapshots.set(id, { ...stage2.takeDelta(), pauseMs: performance.now() - started });
         partials.broadcastBarrier(id);
       },
