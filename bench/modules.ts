@@ -19,6 +19,7 @@ export const SUITE_MODULES: readonly ModuleEntry[] = [
   { name: 'memory-topics', file: 'memory-topics' },
   { name: 'state-backend', file: 'state-backend-module' },
   { name: 'checkpoint', file: 'checkpoint' },
+  { name: 'dedupe-spill', file: 'dedupe-spill' },
 ];
 
 /** Loads a module, or says why it cannot be loaded. `dir`: where the compiled modules are. */

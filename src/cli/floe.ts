@@ -92,6 +92,7 @@ export function buildProgram(): Command {
         handleSignals: true,
         onProgress: (p) => view?.onProgress(p),
         metricsFile: rt['metrics-file'],
+        stateDir: rt['state-dir'],
         checkpoint:
           rt['checkpoint-dir'] === undefined
             ? undefined

@@ -7,6 +7,7 @@ import type { ConnectorLog, OutputKind, ParsedUri, SplitDescriptor } from '../co
 import { sinkConnector, sourceConnector } from '../connectors/registry';
 import type { Clock } from './clock';
 import { FloeError } from './errors';
+import { openLocalStateDir, type LocalStateDir } from '../state/local-state-dir';
 import type { RuntimeSettings, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
 import { formatWatermark } from './watermarks';
 import { CheckpointCoordinator, MainState, RestoredJob } from './checkpoint-coordinator';
@@ -58,6 +59,8 @@ export interface RunJobParams {
   checkpoint?: CheckpointSettings;
   /** Appends one JSON line per window whose results reach the sink: when the watermark passed its end and when they were written. */
   metricsFile?: string;
+  /** Root of the local state directory (--state-dir); without it operators keep all state in memory. */
+  stateDir?: string;
 }
 
 export interface JobProgress extends WorkerProgress {
@@ -168,8 +171,28 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       return { progress: sumProgress([], {}), stoppedBySignal: false };
     }
   }
+  let localState: LocalStateDir | undefined;
+  try {
+    if (params.stateDir !== undefined) localState = await openLocalStateDir(params.stateDir);
+  } catch (err) {
+    await sink.close();
+    await storage?.close();
+    throw err;
+  }
+  const runtime: RuntimeSettings = {
+    ...params.runtime,
+    stateDir: localState?.path,
+    checkpoints: cp !== undefined,
+    ...(latency === undefined ? {} : { reportWatermarkTimes: true }),
+  };
   log.info(
-    { source: params.source.raw, sink: sink.describe(), parallelism, splits: splits.length },
+    {
+      source: params.source.raw,
+      sink: sink.describe(),
+      parallelism,
+      splits: splits.length,
+      stateDir: localState?.path,
+    },
     'job starting',
   );
   assignment.forEach((s, worker) => log.info({ worker, splits: s.map((x) => x.id) }, 'split assignment'));
@@ -286,7 +309,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       maxParallelism: params.maxParallelism,
       job: params.job,
       jobOptions: params.jobOptions,
-      runtime: latency === undefined ? params.runtime : { ...params.runtime, reportWatermarkTimes: true },
+      runtime,
       splits: assignment[i],
       control: port2,
       peers: mesh[i],
@@ -403,6 +426,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     clearInterval(discovery);
     for (const c of controls) c.close();
     await Promise.all(pools.map((p) => p.destroy()));
+    await localState?.remove();
     await sink.close();
     await storage?.close();
     if (metricsFd !== undefined) closeSync(metricsFd);

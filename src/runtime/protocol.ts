@@ -71,6 +71,10 @@ export interface RuntimeSettings {
   maxInFlight: number;
   /** How often workers report progress, ms. */
   progressIntervalMs: number;
+  /** This run's local state directory (see local-state-dir.ts); worker k uses worker-k in it. None: state in memory only. */
+  stateDir?: string;
+  /** The job takes checkpoints: operators must keep what the next checkpoint needs. */
+  checkpoints?: boolean;
   /** Report each advance of the source watermark with its wall time, for result-latency metrics. */
   reportWatermarkTimes?: boolean;
 }

@@ -42,6 +42,11 @@ export const runtimeSchema = {
     max: 100_000,
     doc: 'records per source poll and per exchange batch',
   },
+  'state-dir': {
+    type: 'string',
+    default: 'data/state',
+    doc: 'local working directory for state kept on disk (LevelDB, one database per worker); disposable: checkpoints hold what a restore needs',
+  },
   'checkpoint-dir': {
     type: 'string',
     doc: 'checkpoint storage, a folder or s3://bucket/prefix; enables exactly-once checkpoints (default: none, state in memory only)',

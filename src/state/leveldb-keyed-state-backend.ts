@@ -63,6 +63,7 @@ export interface LevelDbStateBackendOptions {
   writeBufferSize?: number;
 }
 
+const EMPTY_VALUE = new Uint8Array(0);
 /** Operations added to a batch between yields to the event loop. */
 const SLICE = 16_384;
 /** Entries fetched from LevelDB per iterator round trip. */
@@ -361,6 +362,55 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.assertUsable();
     this.seal();
     return this.enqueue(async () => undefined);
+  }
+
+  /**
+   * Writes `count` entries of one state straight to the store as one batch,
+   * after everything staged before the call, without staging them: reads do
+   * not see them until the returned promise resolves, so the caller must keep
+   * what it writes readable elsewhere until then (a bulk move out of memory).
+   * It skips the per-key staging (a key buffer, a map entry each), which costs
+   * more than the write itself. Entry i has key group keyGroups[i], user key
+   * keys[i * keyBytes, (i + 1) * keyBytes) and `value`. Key groups count as
+   * changed for snapshots from the call.
+   */
+  writeDirect(
+    state: string,
+    keyGroups: Uint16Array,
+    keys: Uint8Array,
+    keyBytes: number,
+    value: Uint8Array = EMPTY_VALUE,
+  ): Promise<void> {
+    this.assertUsable();
+    const id = this.stateId(state);
+    const count = keyGroups.length;
+    if (keys.length !== count * keyBytes)
+      throw new StateBackendError(
+        'invalid-argument',
+        `writeDirect: ${keys.length} key bytes for ${count} keys of ${keyBytes} bytes`,
+      );
+    for (let i = 0; i < count; i++) {
+      checkKeyGroup(keyGroups[i]);
+      this.dirty.add(keyGroups[i]);
+    }
+    const width = 3 + keyBytes;
+    const slab = Buffer.allocUnsafe(count * width);
+    for (let i = 0; i < count; i++) {
+      const at = i * width;
+      slab.writeUInt16BE(keyGroups[i], at);
+      slab[at + 2] = id;
+      slab.set(keys.subarray(i * keyBytes, (i + 1) * keyBytes), at + 3);
+    }
+    const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    this.seal();
+    return this.enqueue(async () => {
+      const batch = this.requireDb().batch();
+      for (let i = 0; i < count; i++) {
+        batch.put(slab.subarray(i * width, (i + 1) * width), bytes);
+        if ((i + 1) % SLICE === 0) await yieldToEventLoop();
+      }
+      await this.commit(batch, count);
+    });
   }
 
   private stage(keyGroup: number, state: string, key: StateKey, value: Buffer | null): void {

@@ -1,6 +1,6 @@
 import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
 import { hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
-import { DedupeState, type DedupeDelta } from './dedupe';
+import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
 import type { TweetBatch } from './trending-messages';
 
 /** A partial aggregate of one (window, topic): what the window stage merges. */
@@ -17,6 +17,8 @@ export interface DedupePreAggregatorOptions {
   dedupeHorizonMs: number;
   /** Partials held before a forced flush. */
   maxHeld: number;
+  /** Where old de-duplication ids go; without it all stay in memory. */
+  spill?: DedupeSpill;
 }
 
 /** A snapshot: the de-duplication ids per key group, and the watermark (which belongs to no key group). */
@@ -48,7 +50,7 @@ export class DedupePreAggregator {
   private wm = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: DedupePreAggregatorOptions) {
-    this.dedupe = new DedupeState(options.dedupeHorizonMs);
+    this.dedupe = new DedupeState(options.dedupeHorizonMs, undefined, options.spill);
   }
 
   watermark(): number {
@@ -150,8 +152,14 @@ export class DedupePreAggregator {
     this.dedupe.expire(this.wm);
   }
 
+  /** De-duplication ids remembered, in memory and on disk. */
   dedupeSize(): number {
     return this.dedupe.size;
+  }
+
+  /** De-duplication ids held in memory. */
+  dedupeInMemory(): number {
+    return this.dedupe.inMemory;
   }
 
   /**

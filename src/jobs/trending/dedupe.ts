@@ -1,6 +1,7 @@
 import { FloeError } from '../../runtime/errors';
 import { StateBackendError } from '../../state/keyed-state-backend';
 import { keyGroupOf, type KeyGroupRange } from '../../runtime/key-groups';
+import type { ColdIdStore } from './cold-id-store';
 import { BlobReader, BlobWriter, checkMaxParallelism } from './state-codec';
 import { packed, PackedIdList, PackedIdSet, packId, unpackId } from './tweet-id-table';
 
@@ -22,6 +23,15 @@ interface BucketIds {
  * instead of scanning every id; tweet ids are packed into typed arrays
  * (tweet-id-table.ts), other ids kept as strings.
  */
+/** Moving ids that are old but not expired out of memory (cold-id-store.ts). */
+export interface DedupeSpill {
+  store: ColdIdStore;
+  /** Buckets whose end is more than this much event time behind the watermark go to the store. */
+  memoryHorizonMs: number;
+  /** Spill ids no checkpoint delta holds yet: only when the job takes no checkpoints. */
+  spillUncaptured: boolean;
+}
+
 export class DedupeState {
   private readonly seenPacked = new PackedIdSet();
   private readonly seenStrings = new Set<string>();
@@ -30,9 +40,23 @@ export class DedupeState {
   /** Per bucket: how many of its packed and string ids earlier deltas (or a restore) already hold. */
   private readonly captured = new Map<number, { packed: number; strings: number }>();
 
+  /**
+   * Buckets up to these may spill / drop from disk at the watermark of the
+   * last look (NaN: look again at the next expire()); they change once per
+   * bucket length of event time, so most expire() calls skip the look.
+   */
+  private spillCheckedUpTo = Number.NaN;
+  private dropCheckedUpTo = Number.NaN;
+
+  /**
+   * @param horizonMs how long (event time) an id is remembered
+   * @param bucketMs the time bucket size: ids expire and spill a bucket at a time
+   * @param spill where ids older than spill.memoryHorizonMs go; without it all stay in memory
+   */
   constructor(
     private readonly horizonMs: number,
     private readonly bucketMs = 60_000,
+    private readonly spill?: DedupeSpill,
   ) {}
 
   /** The watermark of the last expire(). */
@@ -47,6 +71,13 @@ export class DedupeState {
   checkAndAdd(id: string, timestampMs: number): boolean {
     const isPacked = packId(id);
     if (isPacked ? this.seenPacked.has(packed.high, packed.low) : this.seenStrings.has(id)) return true;
+    const cold = this.spill?.store;
+    if (
+      cold !== undefined &&
+      cold.size > 0 &&
+      (isPacked ? cold.hasPacked(packed.high, packed.low) : cold.hasString(id))
+    )
+      return true;
     const bucket = Math.floor(timestampMs / this.bucketMs);
     if (this.isExpired(bucket, this.wm)) return false;
     this.addTo(this.bucket(bucket), id, isPacked);
@@ -83,6 +114,50 @@ export class DedupeState {
       this.buckets.delete(bucket);
       this.captured.delete(bucket);
     }
+    if (this.spill !== undefined) removed += this.expireCold(this.spill, watermark);
+    return removed;
+  }
+
+  /**
+   * Drops cold buckets past the horizon, and moves to disk the hot buckets
+   * past the memory horizon whose ids a checkpoint delta holds already (all
+   * of them when the job takes no checkpoints): a delta is captured from the
+   * in-memory lists, so a bucket must not leave before its ids are captured.
+   */
+  private expireCold(spill: DedupeSpill, watermark: number): number {
+    // (b + 1) * bucketMs - 1 + horizon <= watermark  <=>  b < floor((watermark + 1 - horizon) / bucketMs)
+    const spillUpTo = Math.floor((watermark + 1 - spill.memoryHorizonMs) / this.bucketMs);
+    const dropUpTo = Math.floor((watermark + 1 - this.horizonMs) / this.bucketMs);
+    if (spillUpTo === this.spillCheckedUpTo && dropUpTo === this.dropCheckedUpTo) return 0;
+    this.spillCheckedUpTo = spillUpTo;
+    this.dropCheckedUpTo = dropUpTo;
+    let removed = 0;
+    for (const bucket of spill.store.spilledBuckets()) {
+      if (this.isExpired(bucket, watermark)) removed += spill.store.drop(bucket);
+    }
+    for (const [bucket, ids] of this.buckets) {
+      if ((bucket + 1) * this.bucketMs - 1 + spill.memoryHorizonMs > watermark) continue;
+      const captured = this.captured.get(bucket);
+      const { highs, lows, length } = ids.packed;
+      if (
+        !spill.spillUncaptured &&
+        (captured === undefined || captured.packed !== length || captured.strings !== ids.strings.length)
+      )
+        continue;
+      // The ids stay in the in-memory sets (so lookups find them) until the store has written them.
+      // New ids of this bucket start a fresh list meanwhile.
+      this.buckets.delete(bucket);
+      this.captured.delete(bucket);
+      const strings = ids.strings;
+      spill.store.move(bucket, highs, lows, length, strings).then(
+        () => {
+          for (let i = 0; i < length; i++) this.seenPacked.delete(highs[i], lows[i]);
+          for (const id of strings) this.seenStrings.delete(id);
+        },
+        // The store keeps the failure and throws it at the next lookup; the ids stay here.
+        () => undefined,
+      );
+    }
     return removed;
   }
 
@@ -90,7 +165,13 @@ export class DedupeState {
     return (bucket + 1) * this.bucketMs - 1 + this.horizonMs <= watermark;
   }
 
+  /** Ids remembered, in memory and on disk (ids being moved count twice until the move ends). */
   get size(): number {
+    return this.seenPacked.size + this.seenStrings.size + (this.spill?.store.size ?? 0);
+  }
+
+  /** Ids remembered in memory. */
+  get inMemory(): number {
     return this.seenPacked.size + this.seenStrings.size;
   }
 
@@ -102,6 +183,10 @@ export class DedupeState {
    */
   snapshot(maxParallelism: number): Map<number, Buffer> {
     checkMaxParallelism(maxParallelism);
+    if ((this.spill?.store.size ?? 0) > 0)
+      throw new Error(
+        'DedupeState.snapshot: ids are spilled to disk; the job checkpoints deltas (takeDelta)',
+      );
     const groups = new Map<number, Map<number, string[]>>();
     for (const bucket of [...this.buckets.keys()].sort((a, b) => a - b)) {
       for (const id of bucketStrings(this.buckets.get(bucket) as BucketIds)) {
@@ -141,6 +226,7 @@ export class DedupeState {
         strings: list.strings.slice(from.strings, to.strings),
       });
       this.captured.set(bucket, to);
+      this.spillCheckedUpTo = Number.NaN;
       ids += to.packed - from.packed + to.strings - from.strings;
       if (bucket > lastBucket) lastBucket = bucket;
     }
@@ -238,6 +324,7 @@ export class DedupeState {
   }
 
   private captureAll(): void {
+    this.spillCheckedUpTo = Number.NaN;
     for (const [bucket, ids] of this.buckets)
       this.captured.set(bucket, { packed: ids.packed.length, strings: ids.strings.length });
   }

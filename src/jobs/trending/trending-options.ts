@@ -35,6 +35,12 @@ export const trendingSchema = {
     min: 0,
     doc: 'a tweet id seen within this much event time never counts again',
   },
+  'dedupe-memory-horizon': {
+    type: 'duration',
+    default: 3_600_000,
+    min: 0,
+    doc: 'ids within this much event time of the watermark stay in memory; older ones (up to dedupe-horizon) move to LevelDB under --state-dir, keeping a 4-byte fingerprint each in memory',
+  },
 } satisfies Schema;
 
 export type TrendingOptions = Parsed<typeof trendingSchema>;
@@ -49,6 +55,7 @@ export interface ResolvedTrendingOptions {
   trendAlpha: number;
   cashtags: boolean;
   dedupeHorizonMs: number;
+  dedupeMemoryHorizonMs: number;
 }
 
 export function resolveTrendingOptions(o: TrendingOptions): ResolvedTrendingOptions {
@@ -61,5 +68,6 @@ export function resolveTrendingOptions(o: TrendingOptions): ResolvedTrendingOpti
     trendAlpha: o['trend-alpha'],
     cashtags: o.cashtags,
     dedupeHorizonMs: o['dedupe-horizon'],
+    dedupeMemoryHorizonMs: o['dedupe-memory-horizon'],
   };
 }

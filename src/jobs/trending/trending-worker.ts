@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { RecordBatch } from '../../connectors/contract';
 import { PeerMesh } from '../../runtime/exchange';
 import { keyGroupRangeForWorker, KeyGroupRouter } from '../../runtime/key-groups';
@@ -6,6 +7,7 @@ import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
 import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
 import { HyperLogLog } from '../../state/hyperloglog';
+import { ColdIdStore } from './cold-id-store';
 import { encodeDelta, type DedupeDelta } from './dedupe';
 import { DedupePreAggregator, type TopicPartial } from './dedupe-pre-aggregator';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
@@ -69,6 +71,12 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   const spec: WindowSpec = { sizeMs: opts.windowMs, slideMs: opts.slideMs };
   const router = new KeyGroupRouter(parallelism, maxParallelism);
   const ownKeyGroups = keyGroupRangeForWorker(index, parallelism, maxParallelism);
+  // Ids older than the memory horizon go to this worker's LevelDB when the run has a state directory.
+  // Opened before the mesh: once it exists, peers' batches may arrive and need every exchange.
+  const coldIds =
+    runtime.stateDir !== undefined && opts.dedupeHorizonMs > opts.dedupeMemoryHorizonMs
+      ? await ColdIdStore.open(path.join(runtime.stateDir, `worker-${index}`), maxParallelism)
+      : undefined;
   const mesh = new PeerMesh(index, ctx.start.peers);
   const decodeOptions = { cashtags: opts.cashtags };
   const progress = ctx.progress;
@@ -212,6 +220,14 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
     allowedLatenessMs: opts.allowedLatenessMs,
     dedupeHorizonMs: opts.dedupeHorizonMs,
     maxHeld: MAX_HELD_PARTIALS,
+    spill:
+      coldIds === undefined
+        ? undefined
+        : {
+            store: coldIds,
+            memoryHorizonMs: opts.dedupeMemoryHorizonMs,
+            spillUncaptured: runtime.checkpoints !== true,
+          },
   });
   /** Sends partials to their window owners. */
   const flushPartials = (partialsToSend: TopicPartial[]): void => {
@@ -372,4 +388,8 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   await windowFinished;
   flushOutput(true);
   mesh.close();
+  if (coldIds !== undefined) {
+    ctx.log('debug', 'de-duplication ids on disk', { ...coldIds.stats() });
+    await coldIds.close();
+  }
 }

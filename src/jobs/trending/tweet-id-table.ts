@@ -45,7 +45,8 @@ export function unpackId(high: number, low: number): string {
 const EMPTY = 0xffffffff;
 const MIN_CAPACITY = 1024;
 
-function hashOf(high: number, low: number): number {
+/** A 32-bit hash of a packed id (murmur3's finaliser over both parts). */
+export function hashOf(high: number, low: number): number {
   // high < 2^37: fold its upper bits in, then murmur3's finaliser.
   return fmix32(
     Math.imul(low ^ 0x9e3779b9, 0x85ebca6b) ^ (high >>> 0) ^ Math.imul((high / 0x100000000) | 0, 0xc2b2ae35),
@@ -108,13 +109,20 @@ export class PackedIdSet {
     }
     this.lows[hole] = EMPTY;
     this.count--;
+    // Shrink at an eighth full (to a quarter), so memory follows the live ids when many leave at once
+    // (a bucket expiring or moving to disk after a burst); the gap to the growth threshold avoids thrashing.
+    if (this.lows.length > MIN_CAPACITY && this.count * 8 < this.lows.length)
+      this.resize(this.lows.length / 2);
     return true;
   }
 
   private grow(): void {
+    this.resize(this.lows.length * 2);
+  }
+
+  private resize(capacity: number): void {
     const oldHighs = this.highs;
     const oldLows = this.lows;
-    const capacity = oldLows.length * 2;
     this.highs = new Float64Array(capacity);
     this.lows = new Uint32Array(capacity).fill(EMPTY);
     this.mask = capacity - 1;
