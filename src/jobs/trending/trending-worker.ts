@@ -130,6 +130,9 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
           distinct_authors: c.distinctAuthors,
         }) + '\n';
       countsRecords++;
+      // Firing a window emits all its topics in one go: hand the output on in bounded chunks rather
+      // than holding one string of every count (at 1e6 topics, ~1 KB each with its copies).
+      if (countsOut.length >= OUTPUT_FLUSH_BYTES) flushOutput(false);
     },
   );
   let lastReportedSlot = Number.NEGATIVE_INFINITY;
