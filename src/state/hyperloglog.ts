@@ -74,6 +74,39 @@ export function hashKeyH2(key: string): number {
 }
 
 /**
+ * A key's two hashes as one sparse value (h1 * 2^21 + the top 21 bits of h2, a safe integer):
+ * the form sparse sketches store and serialize. Callers holding many tiny sketches can keep
+ * these numbers themselves and hand them to addEncoded / sparseBytes.
+ */
+export function encodeHashes(h1: number, h2: number): number {
+  return (h1 >>> 0) * H2_SCALE + (h2 >>> H2_SHIFT);
+}
+
+/**
+ * toBytes() of the sparse sketch holding exactly `values` (distinct encoded hashes, ascending),
+ * without building the sketch.
+ */
+export function sparseBytes(values: ArrayLike<number>): Uint8Array {
+  const n = values.length;
+  const out = new Uint8Array(1 + varintLength(n) + SPARSE_ENTRY_BYTES * n);
+  out[0] = FORMAT_SPARSE_V1;
+  let o = writeVarint(out, 1, n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const h1 = Math.floor(v / H2_SCALE);
+    const lo = v - h1 * H2_SCALE;
+    out[o++] = h1 & 0xff;
+    out[o++] = (h1 >>> 8) & 0xff;
+    out[o++] = (h1 >>> 16) & 0xff;
+    out[o++] = h1 >>> 24;
+    out[o++] = lo & 0xff;
+    out[o++] = (lo >>> 8) & 0xff;
+    out[o++] = lo >>> 16;
+  }
+  return out;
+}
+
+/**
  * Plain, structured-clone-friendly form (worker messages). Sparse values are the encoded
  * hashes h1 * 2^21 + (h2 >>> 11), sorted. toSerialized() returns fresh arrays, so the dense
  * buffer may be put in a postMessage transfer list.
@@ -218,24 +251,7 @@ export class HyperLogLog {
       }
       return out;
     }
-    const values = this.sparseValues();
-    const n = values.length;
-    const out = new Uint8Array(1 + varintLength(n) + SPARSE_ENTRY_BYTES * n);
-    out[0] = FORMAT_SPARSE_V1;
-    let o = writeVarint(out, 1, n);
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      const h1 = Math.floor(v / H2_SCALE);
-      const lo = v - h1 * H2_SCALE;
-      out[o++] = h1 & 0xff;
-      out[o++] = (h1 >>> 8) & 0xff;
-      out[o++] = (h1 >>> 16) & 0xff;
-      out[o++] = h1 >>> 24;
-      out[o++] = lo & 0xff;
-      out[o++] = (lo >>> 8) & 0xff;
-      out[o++] = lo >>> 16;
-    }
-    return out;
+    return sparseBytes(this.sparseValues());
   }
 
   static fromBytes(b: Uint8Array): HyperLogLog {
@@ -277,6 +293,14 @@ export class HyperLogLog {
       return h;
     }
     throw new RangeError(`HyperLogLog: unknown format byte 0x${b[0].toString(16)}`);
+  }
+
+  /**
+   * Adds a key by its encoded hashes (encodeHashes, or a value of the sparse serialized form).
+   * Not validated: the caller vouches for a safe integer below 2^53.
+   */
+  addEncoded(v: number): void {
+    this.insertEncoded(v);
   }
 
   private insertEncoded(v: number): void {

@@ -21,6 +21,7 @@ import {
   DedupePreAggregator,
   DedupePreAggregatorOptions,
   DedupeSnapshot,
+  partialsOf,
   TopicPartial,
 } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { DedupeState, encodeDelta } from '../../src/jobs/trending/dedupe';
@@ -498,7 +499,7 @@ class DedupeRun {
     return {
       duplicates: out.duplicates,
       late: out.late.map((l) => s.tweets[l.index].id).sort(),
-      partials: this.op.flush(),
+      partials: partialsOf(this.op.flush()),
       size: this.op.dedupeSize(),
     };
   }

@@ -9,7 +9,7 @@
  *
  * Deterministic: seeded PRNG, event time only (no wall clock).
  */
-import { DedupePreAggregator } from '../../src/jobs/trending/dedupe-pre-aggregator';
+import { DedupePreAggregator, partialsOf } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { TopicWindowOperator } from '../../src/jobs/trending/topic-window-operator';
 import { MAX_GAP_WINDOWS } from '../../src/jobs/trending/trend-score';
 import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
@@ -120,7 +120,7 @@ function simulate(dedupeHorizonMs: number): RunResult {
     result.late += outcome.late.length;
 
     // Flush into the window stage before forwarding the watermark, as the worker does.
-    for (const p of pre.flush()) op.addPartial(p.start, p.topic, p.count, p.authors);
+    for (const p of partialsOf(pre.flush())) op.addPartial(p.start, p.topic, p.count, p.authors);
     const wm = maxTs - OUT_OF_ORDER_MS;
     pre.advance(wm);
     result.fired += op.advance(wm).length;

@@ -1,14 +1,49 @@
-import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
-import { hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
+import { assignWindows, isWindowComplete, lastWindowStart, WindowSpec } from '../../runtime/windows';
+import { encodeHashes, hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
+import { TopicTable } from './topic-table';
 import type { TweetBatch } from './trending-messages';
 
-/** A partial aggregate of one (window, topic): what the window stage merges. */
+/** A partial aggregate of one (window, topic) as an object: see partialsOf. */
 export interface TopicPartial {
   start: number;
   topic: string;
   count: number;
   authors: HyperLogLog;
+}
+
+/** One record for a window that fired already: a partial of its own (count 1). */
+export interface LatePartial {
+  start: number;
+  topic: string;
+  /** The author's encoded hashes (encodeHashes), -1 for no author. */
+  hash: number;
+}
+
+/**
+ * What a flush hands out, in the order the window stage should get it: the
+ * late singles (arrival order), then per window (in the order first held)
+ * its table, topics in arrival order.
+ */
+export interface FlushedPartials {
+  singles: LatePartial[];
+  windows: { start: number; table: TopicTable }[];
+}
+
+/** The partials of a flush as objects, in flush order: for tests and simple callers (the worker reads the tables). */
+export function partialsOf(f: FlushedPartials): TopicPartial[] {
+  const out: TopicPartial[] = [];
+  for (const s of f.singles) {
+    const authors = new HyperLogLog();
+    if (s.hash !== -1) authors.addEncoded(s.hash);
+    out.push({ start: s.start, topic: s.topic, count: 1, authors });
+  }
+  for (const { start, table } of f.windows) {
+    for (const [topic, slot] of table.entries()) {
+      out.push({ start, topic, count: table.count(slot), authors: table.sketch(slot).clone() });
+    }
+  }
+  return out;
 }
 
 export interface DedupePreAggregatorOptions {
@@ -44,9 +79,10 @@ export interface DedupeOutcome {
  */
 export class DedupePreAggregator {
   private readonly dedupe: DedupeState;
-  private held = new Map<number, Map<string, TopicPartial>>();
+  /** Window start -> the (topic -> count, authors) table held for it. */
+  private held = new Map<number, TopicTable>();
   private heldCount = 0;
-  private singles: TopicPartial[] = [];
+  private singles: LatePartial[] = [];
   private wm = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: DedupePreAggregatorOptions) {
@@ -65,6 +101,8 @@ export class DedupePreAggregator {
   addBatch(b: TweetBatch): DedupeOutcome {
     const { spec, allowedLatenessMs } = this.options;
     const outcome: DedupeOutcome = { duplicates: 0, late: [] };
+    // Tumbling windows: a record is in exactly one window, so no array of them per record.
+    const tumbling = spec.slideMs === spec.sizeMs;
     for (let i = 0; i < b.ids.length; i++) {
       const ts = b.timestamps[i];
       if (this.dedupe.checkAndAdd(b.ids[i], ts)) {
@@ -73,43 +111,45 @@ export class DedupePreAggregator {
       }
       // Normally the local stage's threshold is at least our watermark. Not so for a split that was
       // idle (and so left out of the watermark) while others moved on: judge by both.
-      const windows = assignWindows(ts, spec, allowedLatenessMs, Math.max(b.lateThresholds[i], this.wm));
-      if (windows.length === 0) {
+      const threshold = Math.max(b.lateThresholds[i], this.wm);
+      const start = tumbling ? lastWindowStart(ts, spec.slideMs) : 0;
+      const windows = tumbling ? undefined : assignWindows(ts, spec, allowedLatenessMs, threshold);
+      if (
+        tumbling
+          ? start + spec.sizeMs - 1 + allowedLatenessMs <= threshold
+          : (windows as number[]).length === 0
+      ) {
         outcome.late.push({ index: i, timestampMs: ts });
         continue;
       }
       // Hash the author once for all the sketches it goes into; -1 marks "no author".
       const author = b.authors[i];
-      const h1 = author === '' ? -1 : hashKeyH1(author);
-      const h2 = author === '' ? 0 : hashKeyH2(author);
-      for (const start of windows) {
-        const fired = isWindowComplete(start, spec, this.wm);
-        for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
-          this.add(start, b.topics[t], h1, h2, fired);
-        }
-      }
+      const hash = author === '' ? -1 : encodeHashes(hashKeyH1(author), hashKeyH2(author));
+      const from = b.topicOffsets[i];
+      const to = b.topicOffsets[i + 1];
+      if (windows === undefined) this.addToWindow(start, b.topics, from, to, hash);
+      else for (const w of windows) this.addToWindow(w, b.topics, from, to, hash);
     }
     return outcome;
   }
 
-  private add(start: number, topic: string, h1: number, h2: number, fired: boolean): void {
-    let topics = fired ? undefined : this.held.get(start);
-    const existing = topics?.get(topic);
-    if (existing !== undefined) {
-      existing.count++;
-      if (h1 !== -1) existing.authors.addHashes(h1, h2);
+  /** Adds one record's topics topics[from..to) to window `start`. */
+  private addToWindow(start: number, topics: string[], from: number, to: number, hash: number): void {
+    if (isWindowComplete(start, this.options.spec, this.wm)) {
+      for (let t = from; t < to; t++) this.singles.push({ start, topic: topics[t], hash });
       return;
     }
-    const authors = new HyperLogLog();
-    if (h1 !== -1) authors.addHashes(h1, h2);
-    const partial = { start, topic, count: 1, authors };
-    if (fired) {
-      this.singles.push(partial);
-      return;
+    let table = this.held.get(start);
+    if (table === undefined) this.held.set(start, (table = new TopicTable()));
+    for (let t = from; t < to; t++) {
+      let slot = table.slotOf(topics[t]);
+      if (slot === undefined) {
+        slot = table.insert(topics[t]);
+        this.heldCount++;
+      }
+      table.addCount(slot, 1);
+      if (hash !== -1) table.addEncoded(slot, hash);
     }
-    if (topics === undefined) this.held.set(start, (topics = new Map()));
-    topics.set(topic, partial);
-    this.heldCount++;
   }
 
   /**
@@ -119,28 +159,28 @@ export class DedupePreAggregator {
    * them on is what makes pre-aggregation pay (watermarks move with every
    * source batch).
    */
-  flushComplete(watermark: number): TopicPartial[] {
-    const out = this.singles;
+  flushComplete(watermark: number): FlushedPartials {
+    const out: FlushedPartials = { singles: this.singles, windows: [] };
     this.singles = [];
-    for (const [start, topics] of this.held) {
+    for (const [start, table] of this.held) {
       if (!isWindowComplete(start, this.options.spec, watermark)) continue;
-      for (const p of topics.values()) out.push(p);
-      this.heldCount -= topics.size;
+      out.windows.push({ start, table });
+      this.heldCount -= table.size;
       this.held.delete(start);
     }
     return out;
   }
 
   /** What shouldFlush asked for: everything when too much is held, else the late singles. */
-  flushDue(): TopicPartial[] {
+  flushDue(): FlushedPartials {
     return this.heldCount >= this.options.maxHeld ? this.flush() : this.flushComplete(this.wm);
   }
 
   /** Hands out everything held (late singles first) and forgets it. */
-  flush(): TopicPartial[] {
-    const out = this.singles;
+  flush(): FlushedPartials {
+    const out: FlushedPartials = { singles: this.singles, windows: [] };
     this.singles = [];
-    for (const topics of this.held.values()) for (const p of topics.values()) out.push(p);
+    for (const [start, table] of this.held) out.windows.push({ start, table });
     this.held = new Map();
     this.heldCount = 0;
     return out;

@@ -1,4 +1,7 @@
 import { HyperLogLog } from '../../state/hyperloglog';
+import { TopicHistoryTable } from './history-table';
+import { columnSketchBytes, TopicTable, type TopicColumns } from './topic-table';
+import type { PartialBatch } from './trending-messages';
 import { FloeError } from '../../runtime/errors';
 import { keyGroupOf } from '../../runtime/key-groups';
 import { isWindowComplete, isWindowExpired, WindowSpec } from '../../runtime/windows';
@@ -43,29 +46,23 @@ export function compareCandidates(a: TrendCandidate, b: TrendCandidate): number 
   return a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0;
 }
 
-interface TopicAggregate {
-  count: number;
-  authors: HyperLogLog;
-  /** Held by a capture not yet encoded: replace it with a copy instead of changing it. */
-  frozen?: boolean;
-}
-
 /**
- * The operator's state at a barrier, taken in one cheap pass (references to
- * frozen aggregates, numbers copied), so that encoding it can run later while
- * the operator goes on: see capture() and encodeCapture().
+ * The operator's state at a barrier, taken in one cheap pass (columns
+ * copied, sketch objects frozen and shared), so that encoding it can run
+ * later while the operator goes on: see capture() and encodeCapture().
  */
 export interface TopicWindowCapture {
   watermark: number;
   expiredPartials: number;
-  /** Ascending start. */
-  windows: { start: number; topics: string[]; aggs: TopicAggregate[]; fired: boolean[] }[];
+  /** Ascending start; fired[i] for topic i of columns. */
+  windows: { start: number; columns: TopicColumns; fired: boolean[] }[];
   history: { topics: string[]; mean: Float64Array; variance: Float64Array; lastWindowStart: Float64Array };
 }
 
 interface WindowState {
   fired: boolean;
-  topics: Map<string, TopicAggregate>;
+  /** Count and author sketch per topic, in arrival order. */
+  topics: TopicTable;
   /**
    * Only after a restore that merged key groups whose snapshots disagree on
    * whether this window fired (see restore): the topics that fired already.
@@ -96,7 +93,7 @@ export interface TopicWindowSnapshot {
  */
 export class TopicWindowOperator {
   private readonly windows = new Map<number, WindowState>();
-  private readonly history = new Map<string, TopicHistory>();
+  private readonly history = new TopicHistoryTable();
   private wm = Number.NEGATIVE_INFINITY;
   /** Partials that arrived for windows already expired; the local stage should have dropped them. */
   expiredPartials = 0;
@@ -143,25 +140,18 @@ export class TopicWindowOperator {
 
   /**
    * The state as of now, for encodeCapture, in one pass that copies no
-   * sketch: aggregates are frozen (a later change replaces a frozen one with
-   * a copy), history numbers are copied. About 30 ns per entry.
+   * sketch object: they are frozen (a later change replaces a frozen one
+   * with a copy); counts, inline sketches and history numbers are copied.
    */
   capture(): TopicWindowCapture {
     const windows: TopicWindowCapture['windows'] = [];
     for (const start of [...this.windows.keys()].sort((a, b) => a - b)) {
       const w = this.windows.get(start) as WindowState;
-      const topics: string[] = new Array<string>(w.topics.size);
-      const aggs: TopicAggregate[] = new Array<TopicAggregate>(w.topics.size);
-      const fired: boolean[] = new Array<boolean>(w.topics.size);
-      let i = 0;
-      for (const [topic, agg] of w.topics) {
-        agg.frozen = true;
-        topics[i] = topic;
-        aggs[i] = agg;
-        fired[i] = w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic));
-        i++;
-      }
-      windows.push({ start, topics, aggs, fired });
+      w.topics.freeze();
+      const columns = w.topics.copyColumns();
+      const firedTopics = w.firedTopics;
+      const fired = columns.topics.map((t) => w.fired || (firedTopics !== undefined && firedTopics.has(t)));
+      windows.push({ start, columns, fired });
     }
     const n = this.history.size;
     const history = {
@@ -171,13 +161,13 @@ export class TopicWindowOperator {
       lastWindowStart: new Float64Array(n),
     };
     let i = 0;
-    for (const [topic, h] of this.history) {
+    this.history.forEach((topic, mean, variance, lastWindowStart) => {
       history.topics[i] = topic;
-      history.mean[i] = h.mean;
-      history.variance[i] = h.variance;
-      history.lastWindowStart[i] = h.lastWindowStart;
+      history.mean[i] = mean;
+      history.variance[i] = variance;
+      history.lastWindowStart[i] = lastWindowStart;
       i++;
-    }
+    });
     return { watermark: this.wm, expiredPartials: this.expiredPartials, windows, history };
   }
 
@@ -222,13 +212,16 @@ export class TopicWindowOperator {
       seen.add(d.keyGroup);
       decoded.push(d);
     }
-    const merged = new Map<number, { topics: Map<string, TopicAggregate>; fired: Set<string> }>();
+    const merged = new Map<number, { topics: TopicTable; fired: Set<string> }>();
     for (const d of decoded) {
       for (const dw of d.windows) {
         let m = merged.get(dw.start);
-        if (m === undefined) merged.set(dw.start, (m = { topics: new Map(), fired: new Set() }));
+        if (m === undefined) merged.set(dw.start, (m = { topics: new TopicTable(), fired: new Set() }));
         for (const t of dw.topics) {
-          m.topics.set(t.topic, { count: t.count, authors: t.authors });
+          // A topic is in one key group, and a blob holds it once per window: always a new slot.
+          const slot = m.topics.insert(t.topic);
+          m.topics.addCount(slot, t.count);
+          m.topics.mergeSketch(slot, t.authors);
           if (t.fired) m.fired.add(t.topic);
         }
       }
@@ -244,37 +237,70 @@ export class TopicWindowOperator {
     this.expiredPartials = expiredPartials;
   }
 
+  /** Merges one partial given as an object (`authors` is not kept or changed). */
   addPartial(start: number, topic: string, count: number, authors: HyperLogLog): void {
+    const w = this.windowForPartial(start);
+    if (w === undefined) return;
+    const slot = w.topics.slotFor(topic);
+    w.topics.addCount(slot, count);
+    w.topics.mergeSketch(slot, authors);
+    this.afterPartial(start, w, topic, slot);
+  }
+
+  /** Merges a batch of partials from a worker's pre-aggregation (see PartialBatch), in order. */
+  addBatch(b: PartialBatch): void {
+    const { starts, topics, counts, hashOffsets, hashes, denseIndex, dense } = b;
+    let d = 0;
+    let w: WindowState | undefined;
+    let wStart = Number.NaN;
+    for (let i = 0; i < starts.length; i++) {
+      const start = starts[i];
+      // Batches come grouped by window: look the window up once per run.
+      if (start !== wStart || w === undefined) {
+        w = this.windowForPartial(start);
+        wStart = start;
+        if (w === undefined) {
+          if (d < denseIndex.length && denseIndex[d] === i) d++;
+          continue;
+        }
+      }
+      const table = w.topics;
+      const slot = table.slotFor(topics[i]);
+      table.addCount(slot, counts[i]);
+      table.addEncodedRun(slot, hashes, hashOffsets[i], hashOffsets[i + 1]);
+      if (d < denseIndex.length && denseIndex[d] === i) {
+        table.mergeSketch(slot, HyperLogLog.fromSerialized({ dense: dense[d] }));
+        d++;
+      }
+      this.afterPartial(start, w, topics[i], slot);
+    }
+  }
+
+  /** The window a partial for `start` goes into, or undefined (counted) when that window expired. */
+  private windowForPartial(start: number): WindowState | undefined {
     const { spec, allowedLatenessMs } = this.options;
     if (isWindowExpired(start, spec, allowedLatenessMs, this.wm)) {
       this.expiredPartials++;
-      return;
+      return undefined;
     }
     let w = this.windows.get(start);
     if (w === undefined) {
       // A window complete before its first partial got here fired (empty) already: this is a late update.
-      w = { fired: isWindowComplete(start, spec, this.wm), topics: new Map() };
+      w = { fired: isWindowComplete(start, spec, this.wm), topics: new TopicTable() };
       this.windows.set(start, w);
     }
-    let agg = w.topics.get(topic);
-    if (agg === undefined) w.topics.set(topic, { count, authors });
-    else {
-      if (agg.frozen) {
-        // A capture still holds it; setting an existing key keeps the topic's arrival order.
-        agg = { count: agg.count, authors: agg.authors.clone() };
-        w.topics.set(topic, agg);
-      }
-      agg.count += count;
-      agg.authors.merge(authors);
-    }
+    return w;
+  }
+
+  /** A partial for a topic that fired already is a late update: emit its new count. */
+  private afterPartial(start: number, w: WindowState, topic: string, slot: number): void {
     if (w.fired || (w.firedTopics !== undefined && w.firedTopics.has(topic))) {
-      const a = w.topics.get(topic) as TopicAggregate;
       this.emitCount({
         start,
-        end: start + spec.sizeMs,
+        end: start + this.options.spec.sizeMs,
         topic,
-        count: a.count,
-        distinctAuthors: a.authors.estimate(),
+        count: w.topics.count(slot),
+        distinctAuthors: w.topics.distinct(slot),
       });
     }
   }
@@ -308,18 +334,25 @@ export class TopicWindowOperator {
     w.firedTopics = undefined;
     if (already !== undefined && already.size === w.topics.size) return null;
     const candidates: TrendCandidate[] = [];
-    for (const [topic, agg] of w.topics) {
+    const table = w.topics;
+    const history = this.history;
+    const scratch: TopicHistory = { mean: 0, variance: 0, lastWindowStart: 0 };
+    for (const [topic, slot] of table.entries()) {
       if (already !== undefined && already.has(topic)) continue;
-      const distinctAuthors = agg.authors.estimate();
-      this.emitCount({ start, end, topic, count: agg.count, distinctAuthors });
-      const prior = this.history.get(topic);
+      const count = table.count(slot);
+      const distinctAuthors = table.distinct(slot);
+      this.emitCount({ start, end, topic, count, distinctAuthors });
+      const historySlot = history.slotOf(topic);
+      const prior = historySlot === undefined ? undefined : history.load(historySlot, scratch);
       // Score against the windows the topic was absent from too.
       if (prior !== undefined) decayHistory(prior, start, spec.slideMs, trendAlpha);
-      if (agg.count >= minCount) {
-        const score = Math.round(trendScore(agg.count, prior) * 1e4) / 1e4;
-        candidates.push({ topic, count: agg.count, distinctAuthors, score });
+      if (count >= minCount) {
+        const score = Math.round(trendScore(count, prior) * 1e4) / 1e4;
+        candidates.push({ topic, count, distinctAuthors, score });
       }
-      this.history.set(topic, updateHistory(prior, start, agg.count, spec.slideMs, trendAlpha));
+      const next = updateHistory(prior, start, count, spec.slideMs, trendAlpha);
+      if (historySlot === undefined) history.set(topic, next);
+      else history.store(historySlot, next);
     }
     candidates.sort(compareCandidates);
     if (candidates.length > top) candidates.length = top;
@@ -328,7 +361,7 @@ export class TopicWindowOperator {
 
   private pruneHistory(latestStart: number): void {
     const horizon = latestStart - MAX_GAP_WINDOWS * this.options.spec.slideMs;
-    for (const [topic, h] of this.history) if (h.lastWindowStart < horizon) this.history.delete(topic);
+    this.history.deleteOlderThan(horizon);
   }
 }
 
@@ -367,16 +400,13 @@ function* groupCapture(
     return g;
   };
   for (const w of capture.windows) {
-    for (let i = 0; i < w.topics.length; i++) {
-      const g = groupOf(w.topics[i]);
+    const c = w.columns;
+    for (let i = 0; i < c.topics.length; i++) {
+      const g = groupOf(c.topics[i]);
       let entries = g.windows.get(w.start);
       if (entries === undefined) g.windows.set(w.start, (entries = []));
-      entries.push({
-        topic: w.topics[i],
-        count: w.aggs[i].count,
-        authors: w.aggs[i].authors,
-        fired: w.fired[i],
-      });
+      entries.push({ columns: c, index: i, fired: w.fired[i] });
+      if (++step % GROUP_STEP === 0) yield;
     }
   }
   const h = capture.history;
@@ -460,9 +490,16 @@ interface TopicEntry {
   fired: boolean;
 }
 
+/** Entry `index` of a captured window's columns. */
+interface CapturedEntry {
+  columns: TopicColumns;
+  index: number;
+  fired: boolean;
+}
+
 interface KeyGroupContents {
   /** Start -> the group's topics in that window; inserted in ascending start order. */
-  windows: Map<number, TopicEntry[]>;
+  windows: Map<number, CapturedEntry[]>;
   history: [string, TopicHistory][];
 }
 
@@ -485,10 +522,10 @@ function encodeKeyGroup(keyGroup: number, maxParallelism: number, g: KeyGroupCon
     out.u8(flag);
     out.varint(entries.length);
     for (const e of entries) {
-      out.string(e.topic);
+      out.string(e.columns.topics[e.index]);
       if (flag === 2) out.u8(e.fired ? 1 : 0);
-      out.varint(e.count);
-      out.bytes(e.authors.toBytes());
+      out.varint(e.columns.counts[e.index]);
+      out.bytes(columnSketchBytes(e.columns, e.index));
     }
   }
   out.varint(g.history.length);

@@ -1,4 +1,3 @@
-import type { SerializedHll } from '../../state/hyperloglog';
 import type { FiredWindow } from './topic-window-operator';
 
 /** Decoded tweets routed by id to the worker owning their key group (local stage -> dedupe stage). Columns, not objects: cheaper to clone. */
@@ -18,12 +17,24 @@ export interface TweetBatch {
   lateThresholds: Float64Array;
 }
 
-/** Partial (window, topic) aggregates routed by topic to the owning window stage. */
+/**
+ * Partial (window, topic) aggregates routed by topic to the owning window
+ * stage, as columns (the typed arrays are transferred, not cloned; built by
+ * PartialBatchBuilder). Partial i: window starts[i], topic topics[i],
+ * counts[i] tweets, and as author sketch the encoded hashes (HyperLogLog
+ * sparse values, see encodeHashes) hashes[hashOffsets[i] .. hashOffsets[i + 1]),
+ * merged with the dense registers dense[j] when denseIndex[j] === i.
+ */
 export interface PartialBatch {
-  starts: number[];
+  starts: Float64Array;
   topics: string[];
-  counts: number[];
-  authors: SerializedHll[];
+  counts: Float64Array;
+  /** Length starts.length + 1. */
+  hashOffsets: Uint32Array;
+  hashes: Float64Array;
+  /** Ascending partial indexes whose sketch is dense, and their registers (HLL_PRECISION 14: 16384 bytes). */
+  denseIndex: number[];
+  dense: Uint8Array[];
 }
 
 /** Worker -> main payload of the trending job. */

@@ -6,10 +6,10 @@ import { lastWindowStart, WindowSpec } from '../../runtime/windows';
 import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
 import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
-import { HyperLogLog } from '../../state/hyperloglog';
 import { ColdIdStore } from './cold-id-store';
 import { encodeDelta, type DedupeDelta } from './dedupe';
-import { DedupePreAggregator, type TopicPartial } from './dedupe-pre-aggregator';
+import { DedupePreAggregator, type FlushedPartials } from './dedupe-pre-aggregator';
+import { PartialBatchBuilder } from './partial-batch';
 import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './records';
 import { encodeCapture, TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
@@ -138,6 +138,9 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
           distinct_authors: c.distinctAuthors,
         }) + '\n';
       countsRecords++;
+      // Firing a window emits all its topics in one go: hand the output on in bounded chunks rather
+      // than holding one string of every count (at 1e6 topics, ~1 KB each with its copies).
+      if (countsOut.length >= OUTPUT_FLUSH_BYTES) flushOutput(false);
     },
   );
   let lastReportedSlot = Number.NEGATIVE_INFINITY;
@@ -146,9 +149,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
 
   const partials = mesh.exchange<PartialBatch>('partials', {
     onData(_from, b) {
-      for (let i = 0; i < b.starts.length; i++) {
-        operator.addPartial(b.starts[i], b.topics[i], b.counts[i], HyperLogLog.fromSerialized(b.authors[i]));
-      }
+      operator.addBatch(b);
       flushOutput(false);
     },
     onWatermark(wm) {
@@ -229,23 +230,18 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
             spillUncaptured: runtime.checkpoints !== true,
           },
   });
-  /** Sends partials to their window owners. */
-  const flushPartials = (partialsToSend: TopicPartial[]): void => {
-    const out = Array.from({ length: parallelism }, (): PartialBatch => ({
-      starts: [],
-      topics: [],
-      counts: [],
-      authors: [],
-    }));
-    for (const p of partialsToSend) {
-      const batch = out[router.workerFor(p.topic)];
-      batch.starts.push(p.start);
-      batch.topics.push(p.topic);
-      batch.counts.push(p.count);
-      batch.authors.push(p.authors.toSerialized());
+  /** Sends partials to their window owners, in flush order (late singles first, then window by window). */
+  const flushPartials = (flushed: FlushedPartials): void => {
+    const out = Array.from({ length: parallelism }, () => new PartialBatchBuilder());
+    for (const p of flushed.singles) out[router.workerFor(p.topic)].addSingle(p.start, p.topic, p.hash);
+    for (const { start, table } of flushed.windows) {
+      for (const [topic, slot] of table.entries())
+        out[router.workerFor(topic)].addSlot(start, topic, table, slot);
     }
-    out.forEach((batch, to) => {
-      if (batch.starts.length > 0) partials.send(to, batch);
+    out.forEach((builder, to) => {
+      if (builder.length === 0) return;
+      const { batch, transfer } = builder.build();
+      partials.send(to, batch, transfer);
     });
   };
 

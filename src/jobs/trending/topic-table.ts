@@ -1,0 +1,197 @@
+import { HyperLogLog, sparseBytes } from '../../state/hyperloglog';
+
+const MIN_CAPACITY = 16;
+
+/**
+ * Count and author sketch per topic of one window, compact enough for a
+ * million topics: a topic -> slot Map and typed-array columns, instead of an
+ * object and a HyperLogLog per topic (~220 bytes each with their arrays).
+ * Most topics of a large vocabulary have one author, so a sketch holding a
+ * single hash lives inline in `ones` as its encoded hash (see encodeHashes);
+ * only a second distinct hash makes a HyperLogLog. A slot then costs the
+ * Map entry, ~17 bytes of columns and an array slot, and its topic string.
+ *
+ * Slots are handed out in order and never reused (a table is dropped whole
+ * with its window), so iterating the Map gives topics in arrival order.
+ *
+ * Copy-on-write for asynchronous checkpoints: freeze() marks every sketch
+ * object as held by a capture; changing a frozen one replaces it with a copy.
+ * Counts and inline hashes are copied by the capture instead (copyColumns).
+ */
+export class TopicTable {
+  private readonly slots = new Map<string, number>();
+  private counts = new Float64Array(MIN_CAPACITY);
+  /** Encoded hash + 1 of a sketch holding exactly that hash and no object; 0 = none. */
+  private ones = new Float64Array(MIN_CAPACITY);
+  /** Sketch objects, for slots with two or more distinct hashes (or merged from a dense one). */
+  private sketches: (HyperLogLog | undefined)[] = [];
+  /** 1: the slot's sketch object is held by a capture; copy it before changing it. */
+  private frozen = new Uint8Array(MIN_CAPACITY);
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  slotOf(topic: string): number | undefined {
+    return this.slots.get(topic);
+  }
+
+  /** A new slot for a topic not in the table (count 0, no authors). */
+  insert(topic: string): number {
+    const slot = this.slots.size;
+    if (slot === this.counts.length) this.grow();
+    this.slots.set(topic, slot);
+    this.sketches.push(undefined);
+    return slot;
+  }
+
+  /** The topic's slot, inserted when absent. */
+  slotFor(topic: string): number {
+    const s = this.slots.get(topic);
+    return s === undefined ? this.insert(topic) : s;
+  }
+
+  /** Topic -> slot, in arrival order. */
+  entries(): IterableIterator<[string, number]> {
+    return this.slots.entries();
+  }
+
+  topics(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
+  count(slot: number): number {
+    return this.counts[slot];
+  }
+
+  addCount(slot: number, n: number): void {
+    this.counts[slot] += n;
+  }
+
+  /** Distinct authors: exact for sparse sketches, the HyperLogLog estimate for dense ones. */
+  distinct(slot: number): number {
+    const sk = this.sketches[slot];
+    if (sk !== undefined) return sk.estimate();
+    return this.ones[slot] === 0 ? 0 : 1;
+  }
+
+  /** Adds one author by its encoded hashes (encodeHashes). */
+  addEncoded(slot: number, v: number): void {
+    const sk = this.sketches[slot];
+    if (sk !== undefined) {
+      this.writable(slot, sk).addEncoded(v);
+      return;
+    }
+    const one = this.ones[slot];
+    if (one === 0) this.ones[slot] = v + 1;
+    else if (one !== v + 1) this.promote(slot).addEncoded(v);
+  }
+
+  /** Adds the authors values[from..to) (encoded hashes, e.g. a sparse sketch's). */
+  addEncodedRun(slot: number, values: ArrayLike<number>, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.addEncoded(slot, values[i]);
+  }
+
+  /** Merges a sketch into the slot's; `other` is not kept or changed. */
+  mergeSketch(slot: number, other: HyperLogLog): void {
+    const sk = this.sketches[slot];
+    if (sk !== undefined) this.writable(slot, sk).merge(other);
+    else if (!other.isDense() && other.estimate() <= 1) {
+      // Stays inline: a one-hash sketch is its only hash.
+      for (const v of sparseOf(other)) this.addEncoded(slot, v);
+    } else this.promote(slot).merge(other);
+  }
+
+  /** The slot's sketch as an object: its own (do not change it) or a new one for an inline hash. */
+  sketch(slot: number): HyperLogLog {
+    const sk = this.sketches[slot];
+    if (sk !== undefined) return sk;
+    const h = new HyperLogLog();
+    if (this.ones[slot] !== 0) h.addEncoded(this.ones[slot] - 1);
+    return h;
+  }
+
+  /**
+   * Appends the slot's author sketch to `out` as encoded hashes (a sparse sketch's values), or
+   * returns a copy of its registers when it is dense.
+   */
+  appendHashes(slot: number, out: number[]): Uint8Array | undefined {
+    const sk = this.sketches[slot];
+    if (sk === undefined) {
+      if (this.ones[slot] !== 0) out.push(this.ones[slot] - 1);
+      return undefined;
+    }
+    const s = sk.toSerialized();
+    if ('dense' in s) return s.dense;
+    for (const v of s.sparse) out.push(v);
+    return undefined;
+  }
+
+  /** Marks every sketch object as held by a capture (see the class comment). */
+  freeze(): void {
+    this.frozen.fill(1, 0, this.slots.size);
+  }
+
+  /** The columns as of now, for a capture: copies of counts and inline hashes, the sketch objects shared. */
+  copyColumns(): TopicColumns {
+    const n = this.slots.size;
+    return {
+      topics: [...this.slots.keys()],
+      counts: this.counts.slice(0, n),
+      ones: this.ones.slice(0, n),
+      sketches: this.sketches.slice(0, n),
+    };
+  }
+
+  private writable(slot: number, sk: HyperLogLog): HyperLogLog {
+    if (this.frozen[slot] === 0) return sk;
+    const copy = sk.clone();
+    this.sketches[slot] = copy;
+    this.frozen[slot] = 0;
+    return copy;
+  }
+
+  /** Moves an inline hash (if any) into a new sketch object. */
+  private promote(slot: number): HyperLogLog {
+    const h = new HyperLogLog();
+    const one = this.ones[slot];
+    if (one !== 0) h.addEncoded(one - 1);
+    this.ones[slot] = 0;
+    this.sketches[slot] = h;
+    this.frozen[slot] = 0;
+    return h;
+  }
+
+  private grow(): void {
+    const capacity = this.counts.length * 2;
+    const counts = new Float64Array(capacity);
+    counts.set(this.counts);
+    this.counts = counts;
+    const ones = new Float64Array(capacity);
+    ones.set(this.ones);
+    this.ones = ones;
+    const frozen = new Uint8Array(capacity);
+    frozen.set(this.frozen);
+    this.frozen = frozen;
+  }
+}
+
+/** A table's contents at a capture; see TopicTable.copyColumns. */
+export interface TopicColumns {
+  topics: string[];
+  counts: Float64Array;
+  ones: Float64Array;
+  sketches: (HyperLogLog | undefined)[];
+}
+
+/** toBytes() of entry i's sketch in a capture. */
+export function columnSketchBytes(c: TopicColumns, i: number): Uint8Array {
+  const sk = c.sketches[i];
+  if (sk !== undefined) return sk.toBytes();
+  return sparseBytes(c.ones[i] === 0 ? [] : [c.ones[i] - 1]);
+}
+
+function sparseOf(h: HyperLogLog): number[] {
+  const s = h.toSerialized();
+  return 'sparse' in s ? s.sparse : [];
+}
