@@ -1,4 +1,4 @@
-import { murmur3 } from './hash';
+import { murmur3, murmur3In } from './hash';
 
 /**
  * Key groups, after Flink's KeyGroupRangeAssignment: every key hashes into one
@@ -49,5 +49,10 @@ export class KeyGroupRouter {
 
   workerFor(key: string): number {
     return this.owner[murmur3(key) % this.maxParallelism];
+  }
+
+  /** workerFor(s.slice(start, end)), without making the substring. */
+  workerForKeyIn(s: string, start: number, end: number): number {
+    return this.owner[murmur3In(s, start, end) % this.maxParallelism];
   }
 }
