@@ -1,7 +1,7 @@
 import { assignWindows, isWindowComplete, WindowSpec } from '../../runtime/windows';
-import { hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
+import { HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta } from './dedupe';
-import type { TweetBatch } from './trending-messages';
+import { NO_AUTHOR, type TweetBatch } from './trending-messages';
 
 /** A partial aggregate of one (window, topic): what the window stage merges. */
 export interface TopicPartial {
@@ -63,9 +63,17 @@ export class DedupePreAggregator {
   addBatch(b: TweetBatch): DedupeOutcome {
     const { spec, allowedLatenessMs } = this.options;
     const outcome: DedupeOutcome = { duplicates: 0, late: [] };
-    for (let i = 0; i < b.ids.length; i++) {
+    const n = b.timestamps.length;
+    let otherId = 0;
+    for (let i = 0; i < n; i++) {
       const ts = b.timestamps[i];
-      if (this.dedupe.checkAndAdd(b.ids[i], ts)) {
+      // Ids come packed; the rare one that does not pack comes as the next string of otherIds.
+      const high = b.idHighs[i];
+      if (
+        high >= 0
+          ? this.dedupe.checkAndAddPacked(high, b.idLows[i], ts)
+          : this.dedupe.checkAndAdd(b.otherIds[otherId++], ts)
+      ) {
         outcome.duplicates++;
         continue;
       }
@@ -76,10 +84,9 @@ export class DedupePreAggregator {
         outcome.late.push({ index: i, timestampMs: ts });
         continue;
       }
-      // Hash the author once for all the sketches it goes into; -1 marks "no author".
-      const author = b.authors[i];
-      const h1 = author === '' ? -1 : hashKeyH1(author);
-      const h2 = author === '' ? 0 : hashKeyH2(author);
+      // The local stage hashed the author once for all the sketches it goes into; -1 marks "no author".
+      const h1 = b.authorHighs[i] === NO_AUTHOR ? -1 : b.authorH1[i];
+      const h2 = b.authorH2[i];
       for (const start of windows) {
         const fired = isWindowComplete(start, spec, this.wm);
         for (let t = b.topicOffsets[i]; t < b.topicOffsets[i + 1]; t++) {
