@@ -21,13 +21,30 @@ export interface SplitDescriptor {
 }
 
 export interface RecordBatch {
-  /** Whole records (one JSON line each), without the line terminator. */
+  /**
+   * Whole records (one JSON line each), without the line terminator. With
+   * `raw`, a getter that makes them from it on first access.
+   */
   lines: string[];
   /**
    * Records that could not be read as lines at all (longer than maxRecordBytes):
    * reported, truncated, for the dead-letter output.
    */
   oversize: { prefix: string; bytes: number }[];
+  /**
+   * Optional (sources that read bytes may set it, others need not): the
+   * same records as `lines`, as UTF-8 byte ranges. A consumer that decodes
+   * bytes itself reads this and never touches `lines`, so no string is made
+   * per record (the file source sets it; the trending job reads it).
+   */
+  raw?: RawRecords;
+}
+
+/** Records as byte ranges: record k is buffers[k][starts[k], ends[k]), UTF-8 (records share buffers). */
+export interface RawRecords {
+  buffers: Buffer[];
+  starts: number[];
+  ends: number[];
 }
 
 export type PollResult = RecordBatch | 'idle' | 'end';

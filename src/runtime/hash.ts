@@ -73,6 +73,22 @@ export function murmur3In(s: string, start: number, end: number, seed = 0): numb
 }
 
 /**
+ * murmur3 of the bytes [start, end) of `bytes` (the same as murmur3 of the
+ * string they encode, when they are valid UTF-8): the local stage hashes ids
+ * and authors where they sit in the input buffer.
+ */
+export function murmur3Bytes(bytes: Uint8Array, start: number, end: number, seed = 0): number {
+  let h = seed >>> 0;
+  let i = start;
+  const blocks = start + ((end - start) & ~3);
+  for (; i < blocks; i += 4)
+    h = mixBlock(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+  let tail = 0;
+  for (let shift = 0; i < end; i++, shift += 8) tail |= bytes[i] << shift;
+  return finish(h, tail, end - start);
+}
+
+/**
  * Continues murmur3 from character `from` of `key` (a block boundary reached
  * with ASCII only, `length` bytes in), encoding UTF-8 byte by byte up to `end`.
  */

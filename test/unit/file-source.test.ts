@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseUri, SplitReader } from '../../src/connectors/contract';
+import { parseUri, type RawRecords, SplitReader } from '../../src/connectors/contract';
 import { fileSource } from '../../src/connectors/file/file-source';
-import { LineSplitter, SplitterOutput } from '../../src/connectors/file/line-splitter';
+import { LineSplitter, recordCount, SplitterOutput } from '../../src/connectors/file/line-splitter';
+import { mulberry32 } from '../support/prng';
 
 const context = { maxRecordBytes: 1 << 20, now: () => 0 };
 
@@ -152,5 +153,69 @@ describe('LineSplitter', () => {
     s.push(Buffer.from('def\nok\n'), out);
     expect(out.lines).toEqual(['ok']);
     expect(out.oversize).toEqual([{ prefix: '0123456789abc', bytes: 16 }]);
+  });
+});
+
+describe('LineSplitter, raw (byte ranges)', () => {
+  /** The records of `input` pushed in pieces of the given sizes, as strings or decoded from ranges, plus oversize. */
+  function split(input: Buffer, pieces: number[], raw: boolean): { lines: string[]; oversize: unknown[] } {
+    const s = new LineSplitter(24, true, raw);
+    const out: SplitterOutput = raw
+      ? { lines: [], oversize: [], raw: { buffers: [], starts: [], ends: [] } }
+      : { lines: [], oversize: [] };
+    let at = 0;
+    for (let k = 0; at < input.length; k++) {
+      // Each piece a copy, as each file read is a buffer of its own.
+      const piece = Buffer.from(input.subarray(at, at + pieces[k % pieces.length]));
+      let used = 0;
+      while (used < piece.length) used += s.push(piece.subarray(used), out, 3 + recordCount(out));
+      at += piece.length;
+    }
+    s.finish(out);
+    const lines = raw
+      ? (out.raw as RawRecords).starts.map((from, k) =>
+          (out.raw as RawRecords).buffers[k].toString('utf8', from, (out.raw as RawRecords).ends[k]),
+        )
+      : out.lines;
+    return { lines, oversize: out.oversize };
+  }
+
+  it('gives the records the string splitter gives, on random inputs and chunkings', () => {
+    const rnd = mulberry32(4);
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+    const parts = ['{"a":1}', 'héllo', '東京', ' ', '\t', '\r', '\u00a0', '\u3000', '\uFEFF', 'x', '"', '\\'];
+    const bytes = [0x80, 0xc3, 0xef, 0xbb, 0xbf, 0xff, 0x0d, 0x20];
+    for (let round = 0; round < 500; round++) {
+      const chunks: Buffer[] = [];
+      if (rnd() < 0.3) chunks.push(Buffer.from([0xef, 0xbb, 0xbf]));
+      const lineCount = Math.floor(rnd() * 12);
+      for (let l = 0; l < lineCount; l++) {
+        const n = Math.floor(rnd() * 8);
+        for (let i = 0; i < n; i++)
+          chunks.push(rnd() < 0.15 ? Buffer.from([pick(bytes)]) : Buffer.from(pick(parts)));
+        if (l < lineCount - 1 || rnd() < 0.5) chunks.push(Buffer.from(rnd() < 0.2 ? '\r\n' : '\n'));
+      }
+      const input = Buffer.concat(chunks);
+      const pieces = [1 + Math.floor(rnd() * 40), 1 + Math.floor(rnd() * 5)];
+      expect([input.toString('hex'), split(input, pieces, true)]).toEqual([
+        input.toString('hex'),
+        split(input, pieces, false),
+      ]);
+    }
+  });
+
+  it('the file source hands out raw records, and lines made from them on demand', async () => {
+    const f = path.join(tempDir(), 'raw.jsonl');
+    writeFileSync(f, '{"a":1}\nhé\n\n{"b":2}\n');
+    const [split1] = await fileSource.planSplits(parseUri(`file:${f}`), { parallelism: 1, now: () => 0 });
+    const batch = await fileSource.createReader(split1, context).poll(10);
+    if (batch === 'end' || batch === 'idle') throw new Error('expected a batch');
+    const raw = batch.raw as RawRecords;
+    expect(raw.starts.map((from, k) => raw.buffers[k].toString('utf8', from, raw.ends[k]))).toEqual([
+      '{"a":1}',
+      'hé',
+      '{"b":2}',
+    ]);
+    expect(batch.lines).toEqual(['{"a":1}', 'hé', '{"b":2}']);
   });
 });

@@ -44,6 +44,7 @@ describe('key groups', () => {
       const id = String(1477067041797046272n + BigInt(i * 7919));
       const line = `{"id":"${id}","x":1}`;
       expect(router.workerForKeyIn(line, 7, 7 + id.length)).toBe(router.workerFor(id));
+      expect(router.workerForKeyBytes(Buffer.from(line), 7, 7 + id.length)).toBe(router.workerFor(id));
     }
   });
 });

@@ -2,6 +2,7 @@ import {
   AUTHOR_SEED1,
   AUTHOR_SEED2,
   authorAt,
+  packIdBytes,
   packIdIn,
   tweetCount,
   tweetIdAt,
@@ -36,6 +37,10 @@ describe('packIdIn', () => {
     for (const id of ids) {
       const line = `{"id":"${id}"}`;
       expect([id, packInOf(line, 7, 7 + id.length)]).toEqual([id, packOf(id)]);
+      const bytes = Buffer.from(line);
+      const end = bytes.length - 2;
+      const fromBytes = packIdBytes(bytes, 7, end) ? [packed.high, packed.low] : false;
+      expect([id, fromBytes]).toEqual([id, packOf(id)]);
     }
   });
 });
@@ -66,6 +71,7 @@ describe('TweetBatchBuilder', () => {
     const rnd = prng(9);
     const fromStrings = new TweetBatchBuilder(1);
     const fromLines = new TweetBatchBuilder(3);
+    const fromBytes = new TweetBatchBuilder(2);
     const expected: unknown[][] = [];
     for (let i = 0; i < 500; i++) {
       const id = i % 50 === 7 ? `0${i}` : i % 61 === 3 ? `x${i}` : String(1477067041797046272n + BigInt(i));
@@ -89,6 +95,18 @@ describe('TweetBatchBuilder', () => {
         topics.length,
         threshold,
       );
+      const bytes = Buffer.from(line);
+      fromBytes.addBytes(
+        bytes,
+        7,
+        7 + id.length,
+        ts,
+        author === undefined ? -1 : authorAtLine,
+        authorAtLine + (author?.length ?? 0),
+        topics,
+        topics.length,
+        threshold,
+      );
       const a = author ?? '';
       expected.push([
         id,
@@ -100,7 +118,7 @@ describe('TweetBatchBuilder', () => {
         threshold,
       ]);
     }
-    for (const builder of [fromStrings, fromLines]) {
+    for (const builder of [fromStrings, fromLines, fromBytes]) {
       const { batch, transfer } = builder.build();
       expect(tweetCount(batch)).toBe(500);
       expect(transfer).toHaveLength(1);

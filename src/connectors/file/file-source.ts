@@ -7,13 +7,15 @@ import type {
   ParsedUri,
   PlanContext,
   PollResult,
+  RawRecords,
+  RecordBatch,
   SourceConnector,
   SplitDescriptor,
   SplitReader,
   SplitReaderContext,
 } from '../contract';
 import { fileSourceSchema, FileSplitConfig } from './file-options';
-import { LineSplitter, SplitterOutput } from './line-splitter';
+import { LineSplitter, recordCount, SplitterOutput } from './line-splitter';
 
 const READ_CHUNK = 1024 * 1024;
 const INPUT_EXTENSIONS = ['.jsonl', '.json', '.ndjson', '.gz', '.txt'];
@@ -35,6 +37,26 @@ async function listInputFiles(target: string): Promise<string[]> {
       `file source: no ${INPUT_EXTENSIONS.join('/')} files in ${target}`,
     );
   return names.map((n) => path.join(target, n));
+}
+
+/**
+ * A batch of raw records (RecordBatch.raw) whose `lines` are made from the
+ * bytes only if someone reads them: the trending job reads the bytes.
+ */
+function rawBatch(raw: RawRecords, oversize: RecordBatch['oversize']): RecordBatch {
+  let lines: string[] | undefined;
+  return {
+    get lines(): string[] {
+      if (lines === undefined) {
+        lines = new Array<string>(raw.starts.length);
+        for (let k = 0; k < lines.length; k++)
+          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
+      }
+      return lines;
+    },
+    oversize,
+    raw,
+  };
 }
 
 /**
@@ -61,7 +83,7 @@ class RangeReader implements SplitReader {
     private readonly resumeAt?: number,
   ) {
     this.pos = resumeAt ?? cfg.start;
-    this.splitter = new LineSplitter(context.maxRecordBytes, this.pos === 0);
+    this.splitter = new LineSplitter(context.maxRecordBytes, this.pos === 0, true);
   }
 
   private async open(): Promise<fsp.FileHandle> {
@@ -96,12 +118,14 @@ class RangeReader implements SplitReader {
   /** Reads the next chunk, cut after the first newline at or beyond our end so the next split keeps its lines. */
   private async readChunk(fd: fsp.FileHandle): Promise<Buffer | null> {
     if (this.eof) return null;
-    const { bytesRead } = await fd.read(this.buffer, 0, READ_CHUNK, this.pos);
+    // A fresh buffer per read: the batches hand out ranges of it (RecordBatch.raw), so it is never reused.
+    const buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
+    const { bytesRead } = await fd.read(buffer, 0, READ_CHUNK, this.pos);
     if (bytesRead === 0) {
       this.eof = true;
       return null;
     }
-    let chunk = this.buffer.subarray(0, bytesRead);
+    let chunk = buffer.subarray(0, bytesRead);
     const endRel = this.cfg.end - this.pos;
     if (endRel <= bytesRead) {
       const nl = chunk.indexOf(10, Math.max(0, endRel - 1));
@@ -117,8 +141,8 @@ class RangeReader implements SplitReader {
   async poll(maxRecords: number): Promise<PollResult> {
     if (this.done) return 'end';
     if (this.fd === null) this.fd = await this.open();
-    const out: SplitterOutput = { lines: [], oversize: [] };
-    while (!this.done && out.lines.length + out.oversize.length < maxRecords) {
+    const out: SplitterOutput = { lines: [], oversize: [], raw: { buffers: [], starts: [], ends: [] } };
+    while (!this.done && recordCount(out) < maxRecords) {
       const chunk = this.held ?? (await this.readChunk(this.fd));
       this.held = null;
       if (chunk === null) {
@@ -129,8 +153,8 @@ class RangeReader implements SplitReader {
       const used = this.splitter.push(chunk, out, maxRecords);
       if (used < chunk.length) this.held = chunk.subarray(used);
     }
-    if (out.lines.length === 0 && out.oversize.length === 0 && this.done) return 'end';
-    return out;
+    if (recordCount(out) === 0 && this.done) return 'end';
+    return rawBatch(out.raw as RawRecords, out.oversize);
   }
 
   position(): unknown {

@@ -14,6 +14,7 @@ import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages
 import type { ResolvedTrendingOptions } from './trending-options';
 import { decodeLineByParse } from './tweet-decoder';
 import { scanTweetIn } from './tweet-scanner';
+import { scanTweetBytes } from './tweet-byte-scanner';
 import { authorAt, tweetIdAt, TweetBatchBuilder } from './tweet-batch';
 
 /** Pre-aggregated partials are flushed at the latest when this many are held. */
@@ -257,10 +258,23 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         o.bytes,
       );
     }
-    progress.records += batch.lines.length + batch.oversize.length;
-    const builders = newBuilders(batch.lines.length);
-    /** The lateness threshold of the next tweet, after judging it late or not; undefined when late. */
-    const judge = (timestampMs: number, line: string): number | undefined => {
+    const raw = batch.raw;
+    // A source that hands out bytes (raw) is read as bytes: lines become strings only for the full path.
+    const lineCount = raw === undefined ? batch.lines.length : raw.starts.length;
+    progress.records += lineCount + batch.oversize.length;
+    const builders = newBuilders(lineCount);
+    /**
+     * The lateness threshold of the next tweet, after judging it; undefined
+     * when late (and sent to the dead letters with its line, `line` or
+     * bytes[from, to) made a string).
+     */
+    const judgeBytes = (
+      timestampMs: number,
+      bytes: Buffer | undefined,
+      from: number,
+      to: number,
+      line?: string,
+    ): number | undefined => {
       progress.tweets++;
       const threshold = Math.max(s.watermark.current(), emittedWatermark);
       s.watermark.observe(timestampMs);
@@ -272,13 +286,56 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
           'late',
           `event time ${isoTime(timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
           source,
-          line,
+          line ?? (bytes as Buffer).toString('utf8', from, to),
         );
         return undefined;
       }
       return threshold;
     };
-    for (const line of batch.lines) {
+    const judge = (timestampMs: number, line: string): number | undefined =>
+      judgeBytes(timestampMs, undefined, 0, 0, line);
+    /** The full path, for a line the fast path left (pages, odd or bad lines). */
+    const decodeFully = (line: string): void => {
+      const result = decodeLineByParse(line, decodeOptions);
+      for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
+      for (const tweet of result.tweets) {
+        const threshold = judge(tweet.timestampMs, line);
+        if (threshold === undefined) continue;
+        builders[router.workerFor(tweet.id)].add(
+          tweet.id,
+          tweet.timestampMs,
+          tweet.authorId,
+          tweet.topics,
+          threshold,
+        );
+      }
+    };
+    if (raw !== undefined) {
+      const { buffers, starts, ends } = raw;
+      for (let k = 0; k < starts.length; k++) {
+        const bytes = buffers[k];
+        const t = scanTweetBytes(bytes, starts[k], ends[k], decodeOptions);
+        if (t === undefined) {
+          decodeFully(bytes.toString('utf8', starts[k], ends[k]));
+          continue;
+        }
+        // The line as a string only for the (rare) dead letter of a late tweet.
+        const threshold = judgeBytes(t.timestampMs, bytes, starts[k], ends[k]);
+        if (threshold === undefined) continue;
+        builders[router.workerForKeyBytes(bytes, t.idStart, t.idEnd)].addBytes(
+          bytes,
+          t.idStart,
+          t.idEnd,
+          t.timestampMs,
+          t.authorStart,
+          t.authorEnd,
+          t.topics,
+          t.topics.length,
+          threshold,
+        );
+      }
+    }
+    for (const line of raw === undefined ? batch.lines : []) {
       // Ordinary tweets take the fast path, id and author as ranges of the line; the rest (pages, odd
       // or bad lines) the full one.
       const t = scanTweetIn(line, decodeOptions);
@@ -298,19 +355,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         );
         continue;
       }
-      const result = decodeLineByParse(line, decodeOptions);
-      for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
-      for (const tweet of result.tweets) {
-        const threshold = judge(tweet.timestampMs, line);
-        if (threshold === undefined) continue;
-        builders[router.workerFor(tweet.id)].add(
-          tweet.id,
-          tweet.timestampMs,
-          tweet.authorId,
-          tweet.topics,
-          threshold,
-        );
-      }
+      decodeFully(line);
     }
     flushOutput(false);
     for (let to = 0; to < parallelism; to++) {

@@ -6,7 +6,7 @@
  * dead letter) and hashed (for the sketches). No per-tweet id or author
  * string is made, cloned or collected.
  */
-import { murmur3In } from '../../runtime/hash';
+import { murmur3Bytes, murmur3In } from '../../runtime/hash';
 import { copyOf } from './string-copy';
 import { NO_AUTHOR, OTHER_AUTHOR, type TweetBatch } from './trending-messages';
 import { packed, unpackId } from './tweet-id-table';
@@ -31,6 +31,24 @@ export function packIdIn(s: string, start: number, end: number): boolean {
   const split = end - LOW_DIGITS;
   for (let i = start; i < end; i++) {
     const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (i < split) high = high * 10 + d;
+    else low = low * 10 + d;
+  }
+  packed.high = high;
+  packed.low = low;
+  return true;
+}
+
+/** packIdIn for a key given as the bytes [start, end) of `bytes` (digits are one byte each in UTF-8). */
+export function packIdBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > MAX_DIGITS || (n > 1 && bytes[start] === 48)) return false;
+  let high = 0;
+  let low = 0;
+  const split = end - LOW_DIGITS;
+  for (let i = start; i < end; i++) {
+    const d = bytes[i] - 48;
     if (d < 0 || d > 9) return false;
     if (i < split) high = high * 10 + d;
     else low = low * 10 + d;
@@ -151,6 +169,52 @@ export class TweetBatchBuilder {
       }
       this.authorH1[i] = murmur3In(line, authorStart, authorEnd, AUTHOR_SEED1);
       this.authorH2[i] = murmur3In(line, authorStart, authorEnd, AUTHOR_SEED2);
+    }
+    this.timestamps[i] = timestampMs;
+    this.lateThresholds[i] = threshold;
+    for (let t = 0; t < topicCount; t++) this.topics.push(topics[t]);
+    this.topicOffsets[i + 1] = this.topics.length;
+    this.length = i + 1;
+  }
+
+  /**
+   * addIn for a tweet read from bytes (tweet-byte-scanner.ts): id and author
+   * are byte ranges of `bytes` (authorStart -1: none), digits only.
+   */
+  addBytes(
+    bytes: Buffer,
+    idStart: number,
+    idEnd: number,
+    timestampMs: number,
+    authorStart: number,
+    authorEnd: number,
+    topics: readonly string[],
+    topicCount: number,
+    threshold: number,
+  ): void {
+    const i = this.length;
+    if (i === this.capacity) this.allocate(this.capacity * 2);
+    if (packIdBytes(bytes, idStart, idEnd)) {
+      this.idHighs[i] = packed.high;
+      this.idLows[i] = packed.low;
+    } else {
+      this.idHighs[i] = -1;
+      this.otherIds.push(bytes.toString('utf8', idStart, idEnd));
+    }
+    if (authorStart === -1 || authorStart === authorEnd) {
+      this.authorHighs[i] = NO_AUTHOR;
+      this.authorH1[i] = 0;
+      this.authorH2[i] = 0;
+    } else {
+      if (packIdBytes(bytes, authorStart, authorEnd)) {
+        this.authorHighs[i] = packed.high;
+        this.authorLows[i] = packed.low;
+      } else {
+        this.authorHighs[i] = OTHER_AUTHOR;
+        this.otherAuthors.push(bytes.toString('utf8', authorStart, authorEnd));
+      }
+      this.authorH1[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED1);
+      this.authorH2[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED2);
     }
     this.timestamps[i] = timestampMs;
     this.lateThresholds[i] = threshold;
