@@ -35,7 +35,10 @@ export interface RecordBatch {
    * Optional (sources that read bytes may set it, others need not): the
    * same records as `lines`, as UTF-8 byte ranges. A consumer that decodes
    * bytes itself reads this and never touches `lines`, so no string is made
-   * per record (the file source sets it; the trending job reads it).
+   * per record (the file source sets it; the trending job reads it). The
+   * buffers are the reader's and are reused: the ranges, and a `lines` made
+   * from them, are valid until the reader's next poll (the source runner
+   * handles each batch before it polls again).
    */
   raw?: RawRecords;
 }

@@ -40,6 +40,24 @@ async function listInputFiles(target: string): Promise<string[]> {
 }
 
 /**
+ * Read buffers free for reuse, shared by this thread's readers (the source
+ * runner polls one at a time): a raw batch's ranges are dead by the reader's
+ * next poll, so its buffers come back here then, except the one holding the
+ * reader's unread rest. About one buffer per open reader is in use, as
+ * before raw batches.
+ */
+const freeBuffers: Buffer[] = [];
+const MAX_FREE_BUFFERS = 4;
+
+function takeBuffer(): Buffer {
+  return freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+}
+
+function giveBack(buffer: Buffer): void {
+  if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(buffer);
+}
+
+/**
  * A batch of raw records (RecordBatch.raw) whose `lines` are made from the
  * bytes only if someone reads them: the trending job reads the bytes.
  */
@@ -73,7 +91,10 @@ class RangeReader implements SplitReader {
   private eof = false;
   private done = false;
   private readonly splitter: LineSplitter;
-  private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
+  /** The read buffer `held` is part of. */
+  private heldBuffer: Buffer | null = null;
+  /** Buffers whose ranges the last poll handed out (and heldBuffer): back to the pool at the next poll. */
+  private lent: Buffer[] = [];
 
   /** `resumeAt`: a line start recorded by position(); reading continues there. */
   constructor(
@@ -91,13 +112,15 @@ class RangeReader implements SplitReader {
     if (this.resumeAt === undefined && this.cfg.start > 0) {
       // Skip the line straddling our start: find the first newline at or after start - 1.
       let at = this.cfg.start - 1;
+      const buffer = takeBuffer();
+      this.lent.push(buffer);
       for (;;) {
-        const { bytesRead } = await fd.read(this.buffer, 0, READ_CHUNK, at);
+        const { bytesRead } = await fd.read(buffer, 0, READ_CHUNK, at);
         if (bytesRead === 0) {
           this.done = true;
           break;
         }
-        const nl = this.buffer.subarray(0, bytesRead).indexOf(10);
+        const nl = buffer.subarray(0, bytesRead).indexOf(10);
         if (nl !== -1) {
           this.pos = at + nl + 1;
           // Our first whole line starts at or past our end (one line spans the split): nothing is ours.
@@ -118,8 +141,10 @@ class RangeReader implements SplitReader {
   /** Reads the next chunk, cut after the first newline at or beyond our end so the next split keeps its lines. */
   private async readChunk(fd: fsp.FileHandle): Promise<Buffer | null> {
     if (this.eof) return null;
-    // A fresh buffer per read: the batches hand out ranges of it (RecordBatch.raw), so it is never reused.
-    const buffer = Buffer.allocUnsafeSlow(READ_CHUNK);
+    // A buffer of its own per read within a poll: the batch hands out ranges of each (RecordBatch.raw).
+    const buffer = takeBuffer();
+    this.lent.push(buffer);
+    this.chunkBuffer = buffer;
     const { bytesRead } = await fd.read(buffer, 0, READ_CHUNK, this.pos);
     if (bytesRead === 0) {
       this.eof = true;
@@ -138,20 +163,39 @@ class RangeReader implements SplitReader {
     return chunk;
   }
 
+  /** The buffer of the chunk readChunk returned last. */
+  private chunkBuffer: Buffer | null = null;
+
+  /** Hands the buffers of the previous poll back to the pool, but the one the unread rest is in. */
+  private release(): void {
+    for (const b of this.lent) if (b !== this.heldBuffer) giveBack(b);
+    this.lent = this.heldBuffer === null ? [] : [this.heldBuffer];
+  }
+
   async poll(maxRecords: number): Promise<PollResult> {
+    this.release();
     if (this.done) return 'end';
     if (this.fd === null) this.fd = await this.open();
     const out: SplitterOutput = { lines: [], oversize: [], raw: { buffers: [], starts: [], ends: [] } };
     while (!this.done && recordCount(out) < maxRecords) {
-      const chunk = this.held ?? (await this.readChunk(this.fd));
+      let chunk = this.held;
+      let buffer = this.heldBuffer;
+      if (chunk === null) {
+        chunk = await this.readChunk(this.fd);
+        buffer = this.chunkBuffer;
+      }
       this.held = null;
+      this.heldBuffer = null;
       if (chunk === null) {
         this.splitter.finish(out);
         this.done = true;
         break;
       }
       const used = this.splitter.push(chunk, out, maxRecords);
-      if (used < chunk.length) this.held = chunk.subarray(used);
+      if (used < chunk.length) {
+        this.held = chunk.subarray(used);
+        this.heldBuffer = buffer;
+      }
     }
     if (recordCount(out) === 0 && this.done) return 'end';
     return rawBatch(out.raw as RawRecords, out.oversize);
@@ -168,6 +212,10 @@ class RangeReader implements SplitReader {
   async close(): Promise<void> {
     await this.fd?.close();
     this.fd = null;
+    // Closed after its last batch was handled (or on shutdown): nothing of its buffers is in use.
+    this.held = null;
+    this.heldBuffer = null;
+    this.release();
   }
 }
 
