@@ -21,7 +21,7 @@
  *   parses with one).
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
-import { parseCreatedAtIn } from './tweet-dates';
+import { parseCreatedAtBytes } from './tweet-dates';
 import type { DecodeOptions } from './tweet';
 
 /** Deeper nesting is left to JSON.parse (as in tweet-scanner.ts). */
@@ -583,11 +583,9 @@ class ByteScan {
     return true;
   }
 
-  /** The date at [start, end), unescaped: parsed from its ASCII bytes; undefined with any other byte. */
+  /** The date at [start, end) (unescaped); undefined with a non-ASCII byte. */
   private date(start: number, end: number): number | undefined {
-    const b = this.b;
-    for (let i = start; i < end; i++) if (b[i] >= 0x80) return undefined;
-    return parseCreatedAtIn(b.toString('latin1', start, end), 0, end - start);
+    return parseCreatedAtBytes(this.b, start, end);
   }
 
   private addTags(kind: number, cashtag: boolean, topics: string[]): void {
@@ -601,7 +599,7 @@ class ByteScan {
       let topic: string;
       if (flags === 0) {
         // NFKC leaves ASCII as it is: lower-casing is the whole normalisation.
-        topic = (cashtag ? '$' : '#') + b.toString('latin1', start, end).toLowerCase();
+        topic = asciiTopic(b, start, end, cashtag ? 0x24 : 0x23);
       } else {
         const tag = this.value(start, end, flags);
         topic = cashtag ? normalizeCashtag(tag) : normalizeHashtag(tag);
@@ -623,6 +621,28 @@ function textTopics(text: string, options: DecodeOptions, topics: string[]): voi
       if (topics.indexOf(cashtags[i]) === -1) topics.push(cashtags[i]);
   }
 }
+
+/**
+ * sign + the ASCII bytes [start, end) lower-cased, as one string made at
+ * once (a native decode, a lower-cased copy and a concatenation cost more
+ * for tags of a few characters).
+ */
+function asciiTopic(b: Buffer, start: number, end: number, sign: number): string {
+  const length = end - start + 1;
+  if (length >= TOPIC_CODES.length)
+    return String.fromCharCode(sign) + b.toString('latin1', start, end).toLowerCase();
+  // An array of exactly this length, reused (as in string-copy.ts).
+  let codes = TOPIC_CODES[length];
+  if (codes === undefined) codes = TOPIC_CODES[length] = new Array<number>(length).fill(0);
+  codes[0] = sign;
+  for (let i = 1; i < length; i++) {
+    const c = b[start + i - 1];
+    codes[i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+/** Character-code arrays by length, for asciiTopic. */
+const TOPIC_CODES: (number[] | undefined)[] = new Array<number[] | undefined>(48).fill(undefined);
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
