@@ -21,13 +21,33 @@ export interface SplitDescriptor {
 }
 
 export interface RecordBatch {
-  /** Whole records (one JSON line each), without the line terminator. */
+  /**
+   * Whole records (one JSON line each), without the line terminator. With
+   * `raw`, a getter that makes them from it on first access.
+   */
   lines: string[];
   /**
    * Records that could not be read as lines at all (longer than maxRecordBytes):
    * reported, truncated, for the dead-letter output.
    */
   oversize: { prefix: string; bytes: number }[];
+  /**
+   * Optional (sources that read bytes may set it, others need not): the
+   * same records as `lines`, as UTF-8 byte ranges. A consumer that decodes
+   * bytes itself reads this and never touches `lines`, so no string is made
+   * per record (the file source sets it; the trending job reads it). The
+   * buffers are the reader's and are reused: the ranges, and a `lines` made
+   * from them, are valid until the reader's next poll (the source runner
+   * handles each batch before it polls again).
+   */
+  raw?: RawRecords;
+}
+
+/** Records as byte ranges: record k is buffers[k][starts[k], ends[k]), UTF-8 (records share buffers). */
+export interface RawRecords {
+  buffers: Buffer[];
+  starts: number[];
+  ends: number[];
 }
 
 export type PollResult = RecordBatch | 'idle' | 'end';

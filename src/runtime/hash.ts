@@ -44,35 +44,57 @@ export function fmix32(h: number): number {
 
 /** murmur3 of `key`'s UTF-8 bytes with `seed`; an unsigned 32-bit integer. */
 export function murmur3(key: string, seed = 0): number {
-  const n = key.length;
-  let h = seed >>> 0;
-  let i = 0;
-  const blocks = n & ~3;
-  for (; i < blocks; i += 4) {
-    const c0 = key.charCodeAt(i);
-    const c1 = key.charCodeAt(i + 1);
-    const c2 = key.charCodeAt(i + 2);
-    const c3 = key.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8(key, i, h);
-    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
-  }
-  let tail = 0;
-  for (let shift = 0; i < n; i++, shift += 8) {
-    const c = key.charCodeAt(i);
-    if (c >= 0x80) return murmur3Utf8(key, blocks, h);
-    tail |= c << shift;
-  }
-  return finish(h, tail, n);
+  return murmur3In(key, 0, key.length, seed);
 }
 
 /**
- * Continues murmur3 from character `from` (a block boundary reached with
- * ASCII only, so also byte `from`), encoding UTF-8 byte by byte.
+ * murmur3(s.slice(start, end), seed) without making the substring: the
+ * local stage hashes ids and authors where they sit in the input line.
  */
-function murmur3Utf8(key: string, from: number, h: number): number {
+export function murmur3In(s: string, start: number, end: number, seed = 0): number {
+  let h = seed >>> 0;
+  let i = start;
+  const blocks = start + ((end - start) & ~3);
+  for (; i < blocks; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return murmur3Utf8(s, i, end, i - start, h);
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
+  }
+  let tail = 0;
+  for (let shift = 0; i < end; i++, shift += 8) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return murmur3Utf8(s, blocks, end, blocks - start, h);
+    tail |= c << shift;
+  }
+  return finish(h, tail, end - start);
+}
+
+/**
+ * murmur3 of the bytes [start, end) of `bytes` (the same as murmur3 of the
+ * string they encode, when they are valid UTF-8): the local stage hashes ids
+ * and authors where they sit in the input buffer.
+ */
+export function murmur3Bytes(bytes: Uint8Array, start: number, end: number, seed = 0): number {
+  let h = seed >>> 0;
+  let i = start;
+  const blocks = start + ((end - start) & ~3);
+  for (; i < blocks; i += 4)
+    h = mixBlock(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+  let tail = 0;
+  for (let shift = 0; i < end; i++, shift += 8) tail |= bytes[i] << shift;
+  return finish(h, tail, end - start);
+}
+
+/**
+ * Continues murmur3 from character `from` of `key` (a block boundary reached
+ * with ASCII only, `length` bytes in), encoding UTF-8 byte by byte up to `end`.
+ */
+function murmur3Utf8(key: string, from: number, end: number, length: number, h: number): number {
   let k = 0;
   let shift = 0;
-  let length = from;
   const put = (byte: number): void => {
     k |= byte << shift;
     shift += 8;
@@ -83,14 +105,14 @@ function murmur3Utf8(key: string, from: number, h: number): number {
       shift = 0;
     }
   };
-  for (let i = from; i < key.length; i++) {
+  for (let i = from; i < end; i++) {
     let c = key.charCodeAt(i);
     if (c < 0x80) {
       put(c);
     } else if (c < 0x800) {
       put(0xc0 | (c >> 6));
       put(0x80 | (c & 0x3f));
-    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < key.length) {
+    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < end) {
       const lo = key.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo < 0xe000) {
         i++;

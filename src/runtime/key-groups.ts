@@ -1,4 +1,4 @@
-import { murmur3 } from './hash';
+import { murmur3, murmur3Bytes, murmur3In } from './hash';
 
 /**
  * Key groups, after Flink's KeyGroupRangeAssignment: every key hashes into one
@@ -49,5 +49,15 @@ export class KeyGroupRouter {
 
   workerFor(key: string): number {
     return this.owner[murmur3(key) % this.maxParallelism];
+  }
+
+  /** workerFor of the key whose UTF-8 bytes are bytes[start, end), without making it a string. */
+  workerForKeyBytes(bytes: Uint8Array, start: number, end: number): number {
+    return this.owner[murmur3Bytes(bytes, start, end) % this.maxParallelism];
+  }
+
+  /** workerFor(s.slice(start, end)), without making the substring. */
+  workerForKeyIn(s: string, start: number, end: number): number {
+    return this.owner[murmur3In(s, start, end) % this.maxParallelism];
   }
 }

@@ -1,4 +1,5 @@
 import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
+import { TweetBatchBuilder } from '../../src/jobs/trending/tweet-batch';
 
 /** A tweet as tests write it; absent author = none, absent threshold = no lateness judged yet. */
 export interface TestTweet {
@@ -11,18 +12,8 @@ export interface TestTweet {
 
 /** The columnar batch the local stage sends to the de-duplication stage. */
 export function tweetBatch(tweets: TestTweet[]): TweetBatch {
-  const offsets = [0];
-  const topics: string[] = [];
-  for (const t of tweets) {
-    topics.push(...t.topics);
-    offsets.push(topics.length);
-  }
-  return {
-    ids: tweets.map((t) => t.id),
-    timestamps: Float64Array.from(tweets.map((t) => t.ts)),
-    authors: tweets.map((t) => t.author ?? ''),
-    topicOffsets: Uint32Array.from(offsets),
-    topics,
-    lateThresholds: Float64Array.from(tweets.map((t) => t.threshold ?? Number.NEGATIVE_INFINITY)),
-  };
+  const builder = new TweetBatchBuilder(tweets.length);
+  for (const t of tweets)
+    builder.add(t.id, t.ts, t.author, t.topics, t.threshold ?? Number.NEGATIVE_INFINITY);
+  return builder.build().batch;
 }

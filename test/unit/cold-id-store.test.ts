@@ -147,6 +147,11 @@ describe('DedupeState with a cold store', () => {
       expect(d.size).toBe(201);
       expect(store.size).toBe(101);
       for (const id of minute0) expect(d.checkAndAdd(id, 30_000)).toBe(true);
+      // The packed path (ids as the local stage sends them) looks on disk too.
+      for (const id of minute0) {
+        packId(id);
+        expect(d.checkAndAddPacked(packed.high, packed.low, 30_000)).toBe(true);
+      }
       expect(d.checkAndAdd('word-id', 10)).toBe(true);
       for (const id of minute5) expect(d.checkAndAdd(id, 5 * MIN + 1)).toBe(true);
       // A new id for the spilled bucket goes to memory first, and is found too.

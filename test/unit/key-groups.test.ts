@@ -37,4 +37,14 @@ describe('key groups', () => {
     for (let i = 0; i < 10_000; i++) counts[router.workerFor(`#topic${i}`)]++;
     for (const c of counts) expect(c).toBeGreaterThan(2000);
   });
+
+  it('routes a key inside a line as it routes the key itself', () => {
+    const router = new KeyGroupRouter(3, 128);
+    for (let i = 0; i < 2_000; i++) {
+      const id = String(1477067041797046272n + BigInt(i * 7919));
+      const line = `{"id":"${id}","x":1}`;
+      expect(router.workerForKeyIn(line, 7, 7 + id.length)).toBe(router.workerFor(id));
+      expect(router.workerForKeyBytes(Buffer.from(line), 7, 7 + id.length)).toBe(router.workerFor(id));
+    }
+  });
 });

@@ -12,7 +12,7 @@
 import { DedupePreAggregator, partialsOf } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { TopicWindowOperator } from '../../src/jobs/trending/topic-window-operator';
 import { MAX_GAP_WINDOWS } from '../../src/jobs/trending/trend-score';
-import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
+import { TweetBatchBuilder } from '../../src/jobs/trending/tweet-batch';
 import type { WindowSpec } from '../../src/runtime/windows';
 
 const SEC = 1_000;
@@ -107,14 +107,16 @@ function simulate(dedupeHorizonMs: number): RunResult {
       offsets.push(topics.length);
       if (ts > maxTs) maxTs = ts;
     }
-    const b: TweetBatch = {
-      ids,
-      timestamps,
-      authors,
-      topicOffsets: Uint32Array.from(offsets),
-      topics,
-      lateThresholds,
-    };
+    const builder = new TweetBatchBuilder(TWEETS_PER_SEC);
+    for (let i = 0; i < TWEETS_PER_SEC; i++)
+      builder.add(
+        ids[i],
+        timestamps[i],
+        authors[i],
+        topics.slice(offsets[i], offsets[i + 1]),
+        lateThresholds[i],
+      );
+    const b = builder.build().batch;
     const outcome = pre.addBatch(b);
     result.duplicates += outcome.duplicates;
     result.late += outcome.late.length;

@@ -1,4 +1,4 @@
-import { parseCreatedAt, parseCreatedAtIn } from '../../src/jobs/trending/tweet-dates';
+import { parseCreatedAt, parseCreatedAtBytes, parseCreatedAtIn } from '../../src/jobs/trending/tweet-dates';
 import { Xoshiro128 } from '../../src/connectors/generator/random';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -58,5 +58,40 @@ describe('parseCreatedAt', () => {
     expect(parseCreatedAtIn(line, from, from + 23)).toBeUndefined();
     expect(parseCreatedAtIn(line, from, from + 10)).toBe(Date.UTC(2022, 0, 5));
     expect(parseCreatedAtIn(line, from, from)).toBeUndefined();
+  });
+});
+
+describe('parseCreatedAtBytes', () => {
+  it('gives what parseCreatedAt gives for the string the bytes encode, in place', () => {
+    const rnd = new Xoshiro128(8);
+    const dates = ['2022-01-05T23:59:59.999Z', '2022-02-29T00:00:00.000Z', '2022-01-05T23:59:59.9x9Z'];
+    dates.push(
+      '2022-01-05T23:59:59.999z',
+      '2022-01-05 23:59:59.999Z',
+      'Wed Jan 05 23:59:59 +0000 2022',
+      '2022-01-05',
+    );
+    dates.push(
+      '2022-01-05T23:59:59.99éZ',
+      '２022-01-05T23:59:59.999Z',
+      'Wed Jan 05 23:59:59 +0000 ２022',
+      '',
+      'x',
+    );
+    for (let k = 0; k < 5_000; k++) {
+      const d = new Date(Date.UTC(1990, 0, 1) + Math.floor(rnd.next() * 70 * 365.25 * 86_400_000));
+      const iso = d.toISOString();
+      // Now and then a character changed, to any ASCII or a non-ASCII one.
+      const at = Math.floor(rnd.next() * iso.length);
+      const c = rnd.next() < 0.1 ? 'é' : String.fromCharCode(0x20 + Math.floor(rnd.next() * 0x5f));
+      dates.push(rnd.next() < 0.5 ? iso : iso.slice(0, at) + c + iso.slice(at + 1));
+    }
+    const problems: string[] = [];
+    for (const date of dates) {
+      const bytes = Buffer.from(`"${date}"`);
+      if (parseCreatedAtBytes(bytes, 1, bytes.length - 1) !== parseCreatedAt(date) && problems.length < 5)
+        problems.push(date);
+    }
+    expect(problems).toEqual([]);
   });
 });

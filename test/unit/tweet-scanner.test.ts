@@ -13,7 +13,8 @@ import * as path from 'path';
 import { defaultGeneratorOptions, TweetGenerator } from '../../src/connectors/generator/tweet-generator';
 import { Xoshiro128 } from '../../src/connectors/generator/random';
 import { decodeLine, decodeLineByParse } from '../../src/jobs/trending/tweet-decoder';
-import { scanTweet } from '../../src/jobs/trending/tweet-scanner';
+import { scanTweet, scanTweetIn } from '../../src/jobs/trending/tweet-scanner';
+import { scanTweetBytes } from '../../src/jobs/trending/tweet-byte-scanner';
 import type { DecodeOptions } from '../../src/jobs/trending/tweet';
 import { toV1Line, v2TweetsOfLine } from '../support/v2-to-v1';
 
@@ -31,6 +32,8 @@ function compare(lines: readonly string[]): { problems: string[]; fast: number }
   for (const options of OPTIONS) {
     for (const line of lines) {
       if (scanTweet(line, options) !== undefined) fast++;
+      const bytes = byteDisagreement(Buffer.from(line, 'utf8'), options);
+      if (bytes !== undefined && problems.length < 5) problems.push(bytes);
       const expected = decodeLineByParse(line, options);
       const actual = decodeLine(line, options);
       if (problems.length < 5 && JSON.stringify(actual) !== JSON.stringify(expected)) {
@@ -42,6 +45,46 @@ function compare(lines: readonly string[]): { problems: string[]; fast: number }
     }
   }
   return { problems, fast: fast / OPTIONS.length };
+}
+
+/** Bytes around the line under test, so the byte scanner is seen to read only its range. */
+const BEFORE = Buffer.from('{"id":"1","created_at":"2022-01-01T00:00:00.000Z"}\n');
+const AFTER = Buffer.from('"}\n{"id":"2"}');
+
+/**
+ * The byte scanner (tweet-byte-scanner.ts) on a line's bytes must give what
+ * the string scanner gives on the string a source makes of them: both
+ * undefined, or the same id, author, time and topics. A description of the
+ * difference, or undefined.
+ */
+function byteDisagreement(bytes: Buffer, options: DecodeOptions): string | undefined {
+  const line = bytes.toString('utf8');
+  const s = scanTweetIn(line, options);
+  const expected =
+    s === undefined
+      ? undefined
+      : [
+          line.slice(s.idStart, s.idEnd),
+          s.authorStart === -1 ? undefined : line.slice(s.authorStart, s.authorEnd),
+          s.timestampMs,
+          [...s.topics],
+        ];
+  const padded = Buffer.concat([BEFORE, bytes, AFTER]);
+  const b = scanTweetBytes(padded, BEFORE.length, BEFORE.length + bytes.length, options);
+  const actual =
+    b === undefined
+      ? undefined
+      : [
+          padded.toString('utf8', b.idStart, b.idEnd),
+          b.authorStart === -1 ? undefined : padded.toString('utf8', b.authorStart, b.authorEnd),
+          b.timestampMs,
+          [...b.topics],
+        ];
+  if (JSON.stringify(actual) === JSON.stringify(expected)) return undefined;
+  return (
+    `bytes ${JSON.stringify(bytes.toString('latin1')).slice(0, 300)} (cashtags ${options.cashtags}):\n` +
+    `  bytes: ${JSON.stringify(actual)}\n  string: ${JSON.stringify(expected)}`
+  );
 }
 
 function fixtureLines(file: string): string[] {
@@ -208,11 +251,14 @@ const FALLBACK_LINES = [
 describe('fast path on hand-written lines', () => {
   it('takes the ordinary ones, and agrees with the full path', () => {
     for (const line of FAST_LINES) expect([line, scanTweet(line, OPTIONS[1])]).not.toEqual([line, undefined]);
+    for (const line of FAST_LINES) expect(byteDisagreement(Buffer.from(line), OPTIONS[1])).toBeUndefined();
     expect(compare(FAST_LINES).problems).toEqual([]);
   });
 
   it('leaves invalid JSON and unusual lines to the full path, which decides as before', () => {
     for (const line of FALLBACK_LINES) expect([line, scanTweet(line, OPTIONS[1])]).toEqual([line, undefined]);
+    for (const line of FALLBACK_LINES)
+      expect(byteDisagreement(Buffer.from(line), OPTIONS[1])).toBeUndefined();
     expect(compare(FALLBACK_LINES).problems).toEqual([]);
   });
 });
@@ -270,5 +316,47 @@ describe('fast path on mutated lines', () => {
     expect(problems).toEqual([]);
     // Many mutations (inside text, say) leave an ordinary tweet: the fast path must still take those.
     expect(fast).toBeGreaterThan(mutated.length * 0.1);
+  });
+});
+
+describe('byte scanner on mutated bytes', () => {
+  it('agrees with the string scanner on the decoded line after random byte edits (control bytes, invalid UTF-8)', () => {
+    const rnd = new Xoshiro128(13);
+    const below = (n: number): number => Math.floor(rnd.next() * n);
+    // Bytes that matter to a JSON scan, control bytes, and UTF-8 lead, continuation and invalid bytes.
+    const special = [
+      0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x22, 0x5c, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x30,
+    ];
+    special.push(0x75, 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0xf0, 0x9f, 0xfe, 0xff, 0xef, 0xbb);
+    const base = [...generated(17, 300, 0.3), ...FAST_LINES].map((l) => Buffer.from(l, 'utf8'));
+    const problems: string[] = [];
+    let fast = 0;
+    let total = 0;
+    for (let round = 0; round < 20; round++) {
+      for (const line of base) {
+        const at = below(line.length);
+        const byte = special[below(special.length)];
+        let edited: Buffer;
+        switch (below(3)) {
+          case 0:
+            edited = Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]);
+            break;
+          case 1:
+            edited = Buffer.concat([line.subarray(0, at), Buffer.from([byte]), line.subarray(at)]);
+            break;
+          default:
+            edited = Buffer.from(line);
+            edited[at] = byte;
+        }
+        for (const options of OPTIONS) {
+          total++;
+          const problem = byteDisagreement(edited, options);
+          if (problem !== undefined && problems.length < 5) problems.push(problem);
+          if (scanTweetBytes(edited, 0, edited.length, options) !== undefined) fast++;
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(fast).toBeGreaterThan(total * 0.1);
   });
 });

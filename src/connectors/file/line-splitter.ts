@@ -1,3 +1,5 @@
+import type { RawRecords } from '../contract';
+
 /**
  * Cuts a byte stream into lines. A line longer than maxRecordBytes is not
  * buffered whole: its first bytes are kept for the dead-letter report and the
@@ -8,6 +10,16 @@
 export interface SplitterOutput {
   lines: string[];
   oversize: { prefix: string; bytes: number }[];
+  /**
+   * Where a raw splitter puts its lines instead of `lines`: byte ranges of
+   * the chunks pushed (which must not be overwritten while these are in use).
+   */
+  raw?: RawRecords;
+}
+
+/** Records in `out` so far, in either form. */
+export function recordCount(out: SplitterOutput): number {
+  return out.lines.length + (out.raw?.starts.length ?? 0) + out.oversize.length;
 }
 
 const PREFIX_BYTES = 1024;
@@ -23,10 +35,14 @@ export class LineSplitter {
   private skippedPrefix = '';
   private atStart: boolean;
 
-  /** `atStreamStart`: the first byte pushed is the first of a file (a BOM may follow). */
+  /**
+   * `atStreamStart`: the first byte pushed is the first of a file (a BOM may
+   * follow). `raw`: hand out lines as byte ranges (SplitterOutput.raw), not strings.
+   */
   constructor(
     private readonly maxRecordBytes: number,
     atStreamStart = true,
+    private readonly raw = false,
   ) {
     this.atStart = atStreamStart;
   }
@@ -46,13 +62,33 @@ export class LineSplitter {
   }
 
   /**
+   * emit for a raw splitter: the line bytes[from, to), kept as a range, with
+   * what emit does to the string done to the bytes (a BOM is EF BB BF, a
+   * trailing CR the byte 13; blankness is judged on the string, which only
+   * a line starting with a byte up to 32 needs).
+   */
+  private emitRange(bytes: Buffer, from: number, to: number, out: SplitterOutput): void {
+    if (this.atStart) {
+      this.atStart = false;
+      if (to - from >= 3 && bytes[from] === 0xef && bytes[from + 1] === 0xbb && bytes[from + 2] === 0xbf)
+        from += 3;
+    }
+    if (to > from && bytes[to - 1] === 13) to--;
+    if (to === from || (bytes[from] <= 32 && isBlank(bytes.toString('utf8', from, to)))) return;
+    const raw = out.raw as RawRecords;
+    raw.buffers.push(bytes);
+    raw.starts.push(from);
+    raw.ends.push(to);
+  }
+
+  /**
    * Takes lines from `chunk` until `out` holds `limit` records; returns how
    * many bytes of the chunk it consumed (all of them unless the limit was hit).
    * The caller passes the rest again later.
    */
   push(chunk: Buffer, out: SplitterOutput, limit = Number.POSITIVE_INFINITY): number {
     let from = 0;
-    while (from < chunk.length && out.lines.length + out.oversize.length < limit) {
+    while (from < chunk.length && recordCount(out) < limit) {
       const nl = chunk.indexOf(10, from);
       const stop = nl === -1 ? chunk.length : nl;
       if (this.skipped >= 0) {
@@ -88,7 +124,15 @@ export class LineSplitter {
         this.pending = this.pending === null ? Buffer.from(rest) : Buffer.concat([this.pending, rest]);
         return chunk.length;
       }
-      if (this.pending === null) {
+      if (this.raw) {
+        if (this.pending === null) {
+          this.emitRange(chunk, from, stop, out);
+        } else {
+          const line = Buffer.concat([this.pending, chunk.subarray(from, stop)]);
+          this.emitRange(line, 0, line.length, out);
+          this.pending = null;
+        }
+      } else if (this.pending === null) {
         this.emit(chunk.toString('utf8', from, stop), out);
       } else {
         this.emit(Buffer.concat([this.pending, chunk.subarray(from, stop)]).toString('utf8'), out);
@@ -105,7 +149,8 @@ export class LineSplitter {
       out.oversize.push({ prefix: this.skippedPrefix, bytes: this.skipped });
       this.skipped = -1;
     } else if (this.pending !== null) {
-      this.emit(this.pending.toString('utf8'), out);
+      if (this.raw) this.emitRange(this.pending, 0, this.pending.length, out);
+      else this.emit(this.pending.toString('utf8'), out);
     }
     this.pending = null;
   }

@@ -1,8 +1,8 @@
 import { assignWindows, isWindowComplete, lastWindowStart, WindowSpec } from '../../runtime/windows';
-import { encodeHashes, hashKeyH1, hashKeyH2, HyperLogLog } from '../../state/hyperloglog';
+import { encodeHashes, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
 import { TopicTable } from './topic-table';
-import type { TweetBatch } from './trending-messages';
+import { NO_AUTHOR, type TweetBatch } from './trending-messages';
 
 /** A partial aggregate of one (window, topic) as an object: see partialsOf. */
 export interface TopicPartial {
@@ -103,9 +103,17 @@ export class DedupePreAggregator {
     const outcome: DedupeOutcome = { duplicates: 0, late: [] };
     // Tumbling windows: a record is in exactly one window, so no array of them per record.
     const tumbling = spec.slideMs === spec.sizeMs;
-    for (let i = 0; i < b.ids.length; i++) {
+    const n = b.timestamps.length;
+    let otherId = 0;
+    for (let i = 0; i < n; i++) {
       const ts = b.timestamps[i];
-      if (this.dedupe.checkAndAdd(b.ids[i], ts)) {
+      // Ids come packed; the rare one that does not pack comes as the next string of otherIds.
+      const high = b.idHighs[i];
+      if (
+        high >= 0
+          ? this.dedupe.checkAndAddPacked(high, b.idLows[i], ts)
+          : this.dedupe.checkAndAdd(b.otherIds[otherId++], ts)
+      ) {
         outcome.duplicates++;
         continue;
       }
@@ -122,9 +130,8 @@ export class DedupePreAggregator {
         outcome.late.push({ index: i, timestampMs: ts });
         continue;
       }
-      // Hash the author once for all the sketches it goes into; -1 marks "no author".
-      const author = b.authors[i];
-      const hash = author === '' ? -1 : encodeHashes(hashKeyH1(author), hashKeyH2(author));
+      // The local stage hashed the author once for all the sketches it goes into; -1 marks "no author".
+      const hash = b.authorHighs[i] === NO_AUTHOR ? -1 : encodeHashes(b.authorH1[i], b.authorH2[i]);
       const from = b.topicOffsets[i];
       const to = b.topicOffsets[i + 1];
       if (windows === undefined) this.addToWindow(start, b.topics, from, to, hash);

@@ -84,6 +84,22 @@ export class DedupeState {
     return false;
   }
 
+  /**
+   * checkAndAdd for an id already packed (packId's high and low parts), as
+   * the local stage sends canonical ids: no string, no parsing.
+   */
+  checkAndAddPacked(high: number, low: number, timestampMs: number): boolean {
+    if (this.seenPacked.has(high, low)) return true;
+    const cold = this.spill?.store;
+    if (cold !== undefined && cold.size > 0 && cold.hasPacked(high, low)) return true;
+    const bucket = Math.floor(timestampMs / this.bucketMs);
+    if (this.isExpired(bucket, this.wm)) return false;
+    packed.high = high;
+    packed.low = low;
+    this.addTo(this.bucket(bucket), '', true);
+    return false;
+  }
+
   private bucket(bucket: number): BucketIds {
     let ids = this.buckets.get(bucket);
     if (ids === undefined) this.buckets.set(bucket, (ids = { packed: new PackedIdList(), strings: [] }));

@@ -1,11 +1,33 @@
 import type { FiredWindow } from './topic-window-operator';
 
-/** Decoded tweets routed by id to the worker owning their key group (local stage -> dedupe stage). Columns, not objects: cheaper to clone. */
+/**
+ * Decoded tweets routed by id to the worker owning their key group (local
+ * stage -> dedupe stage). Columns, not objects, and numbers, not strings:
+ * the numeric columns are views of one ArrayBuffer, transferred, not cloned
+ * (tweet-batch.ts builds them and reads the rare string forms back).
+ */
 export interface TweetBatch {
-  ids: string[];
+  /**
+   * Tweet ids packed as tweet-id-table.ts packs them (all but the last 9
+   * digits, the last 9); idHighs[i] is -1 when the id does not pack, and
+   * then it is the next of `otherIds` (in tweet order).
+   */
+  idHighs: Float64Array;
+  idLows: Uint32Array;
+  otherIds: string[];
   timestamps: Float64Array;
-  /** '' when the tweet names no author. */
-  authors: string[];
+  /**
+   * The author id, packed like tweet ids, for the late dead letter of the
+   * dedupe stage; authorHighs[i] is NO_AUTHOR when the tweet names none
+   * (or names ''), OTHER_AUTHOR when the id does not pack and is the next of
+   * `otherAuthors`.
+   */
+  authorHighs: Float64Array;
+  authorLows: Uint32Array;
+  otherAuthors: string[];
+  /** hashKeyH1 and hashKeyH2 of the author, computed where the tweet was read (0 without an author). */
+  authorH1: Uint32Array;
+  authorH2: Uint32Array;
   /** topics of tweet i are topics[topicOffsets[i] .. topicOffsets[i + 1]). */
   topicOffsets: Uint32Array;
   topics: string[];
@@ -16,6 +38,11 @@ export interface TweetBatch {
    */
   lateThresholds: Float64Array;
 }
+
+/** TweetBatch.authorHighs of a tweet without an author. */
+export const NO_AUTHOR = -1;
+/** TweetBatch.authorHighs of an author id that does not pack (held in otherAuthors). */
+export const OTHER_AUTHOR = -2;
 
 /**
  * Partial (window, topic) aggregates routed by topic to the owning window

@@ -14,46 +14,14 @@ import { deadLetter, isoTime, stringifyCounts, stringifyDeadLetter } from './rec
 import { encodeCapture, TopicWindowOperator, WindowCount } from './topic-window-operator';
 import type { FiredMessage, PartialBatch, TweetBatch } from './trending-messages';
 import type { ResolvedTrendingOptions } from './trending-options';
-import type { Tweet } from './tweet';
 import { decodeLineByParse } from './tweet-decoder';
-import { scanTweet } from './tweet-scanner';
+import { scanTweetIn } from './tweet-scanner';
+import { scanTweetBytes } from './tweet-byte-scanner';
+import { authorAt, tweetIdAt, TweetBatchBuilder } from './tweet-batch';
 
 /** Pre-aggregated partials are flushed at the latest when this many are held. */
 const MAX_HELD_PARTIALS = 50_000;
 const OUTPUT_FLUSH_BYTES = 1 << 20;
-
-class TweetBatchBuilder {
-  ids: string[] = [];
-  timestamps: number[] = [];
-  authors: string[] = [];
-  topicOffsets: number[] = [0];
-  topics: string[] = [];
-  lateThresholds: number[] = [];
-
-  get length(): number {
-    return this.ids.length;
-  }
-
-  add(id: string, ts: number, author: string | undefined, topics: string[], threshold: number): void {
-    this.ids.push(id);
-    this.timestamps.push(ts);
-    this.authors.push(author ?? '');
-    for (const t of topics) this.topics.push(t);
-    this.topicOffsets.push(this.topics.length);
-    this.lateThresholds.push(threshold);
-  }
-
-  build(): TweetBatch {
-    return {
-      ids: this.ids,
-      timestamps: Float64Array.from(this.timestamps),
-      authors: this.authors,
-      topicOffsets: Uint32Array.from(this.topicOffsets),
-      topics: this.topics,
-      lateThresholds: Float64Array.from(this.lateThresholds),
-    };
-  }
-}
 
 /**
  * The trending job inside one worker thread, three stages:
@@ -254,9 +222,9 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         for (const { index, timestampMs } of outcome.late) {
           progress.late++;
           const raw = JSON.stringify({
-            id: b.ids[index],
+            id: tweetIdAt(b, index),
             created_at: isoTime(timestampMs),
-            author_id: b.authors[index],
+            author_id: authorAt(b, index),
             topics: b.topics.slice(b.topicOffsets[index], b.topicOffsets[index + 1]),
           });
           emitDead(
@@ -285,7 +253,11 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
 
   // Stage 1: the local stage, driven by the source runner.
   let emittedWatermark = Number.NEGATIVE_INFINITY;
-  const builders = Array.from({ length: parallelism }, () => new TweetBatchBuilder());
+  const newBuilders = (lines: number): TweetBatchBuilder[] => {
+    // Room for an even share and then some: a builder that fills up grows by copying.
+    const capacity = Math.ceil((lines * 1.25) / parallelism) + 16;
+    return Array.from({ length: parallelism }, () => new TweetBatchBuilder(capacity));
+  };
 
   const onBatch = async (s: SplitState, batch: RecordBatch): Promise<void> => {
     const source = s.split.id;
@@ -298,41 +270,104 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
         o.bytes,
       );
     }
-    progress.records += batch.lines.length + batch.oversize.length;
-    const accept = (tweet: Tweet, line: string): void => {
+    const raw = batch.raw;
+    // A source that hands out bytes (raw) is read as bytes: lines become strings only for the full path.
+    const lineCount = raw === undefined ? batch.lines.length : raw.starts.length;
+    progress.records += lineCount + batch.oversize.length;
+    const builders = newBuilders(lineCount);
+    /**
+     * The lateness threshold of the next tweet, after judging it; undefined
+     * when late (and sent to the dead letters with its line, `line` or
+     * bytes[from, to) made a string).
+     */
+    const judgeBytes = (
+      timestampMs: number,
+      bytes: Buffer | undefined,
+      from: number,
+      to: number,
+      line?: string,
+    ): number | undefined => {
       progress.tweets++;
       const threshold = Math.max(s.watermark.current(), emittedWatermark);
-      s.watermark.observe(tweet.timestampMs);
+      s.watermark.observe(timestampMs);
       // The latest window of a record has the latest deadline: late for it means late for all.
-      const latest = lastWindowStart(tweet.timestampMs, spec.slideMs);
+      const latest = lastWindowStart(timestampMs, spec.slideMs);
       if (latest + spec.sizeMs - 1 + opts.allowedLatenessMs <= threshold) {
         progress.late++;
         emitDead(
           'late',
-          `event time ${isoTime(tweet.timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
+          `event time ${isoTime(timestampMs)} is behind the watermark ${formatWatermark(threshold)} by more than the allowed lateness for every window`,
           source,
-          line,
+          line ?? (bytes as Buffer).toString('utf8', from, to),
         );
-        return;
+        return undefined;
       }
-      builders[router.workerFor(tweet.id)].add(
-        tweet.id,
-        tweet.timestampMs,
-        tweet.authorId,
-        tweet.topics,
-        threshold,
-      );
+      return threshold;
     };
-    for (const line of batch.lines) {
-      // Ordinary tweets take the fast path; the rest (pages, odd or bad lines) the full one.
-      const tweet = scanTweet(line, decodeOptions);
-      if (tweet !== undefined) {
-        accept(tweet, line);
-        continue;
-      }
+    const judge = (timestampMs: number, line: string): number | undefined =>
+      judgeBytes(timestampMs, undefined, 0, 0, line);
+    /** The full path, for a line the fast path left (pages, odd or bad lines). */
+    const decodeFully = (line: string): void => {
       const result = decodeLineByParse(line, decodeOptions);
       for (const f of result.failures) emitDead(f.reason, f.detail, source, line);
-      for (const t of result.tweets) accept(t, line);
+      for (const tweet of result.tweets) {
+        const threshold = judge(tweet.timestampMs, line);
+        if (threshold === undefined) continue;
+        builders[router.workerFor(tweet.id)].add(
+          tweet.id,
+          tweet.timestampMs,
+          tweet.authorId,
+          tweet.topics,
+          threshold,
+        );
+      }
+    };
+    if (raw !== undefined) {
+      const { buffers, starts, ends } = raw;
+      for (let k = 0; k < starts.length; k++) {
+        const bytes = buffers[k];
+        const t = scanTweetBytes(bytes, starts[k], ends[k], decodeOptions);
+        if (t === undefined) {
+          decodeFully(bytes.toString('utf8', starts[k], ends[k]));
+          continue;
+        }
+        // The line as a string only for the (rare) dead letter of a late tweet.
+        const threshold = judgeBytes(t.timestampMs, bytes, starts[k], ends[k]);
+        if (threshold === undefined) continue;
+        builders[router.workerForKeyBytes(bytes, t.idStart, t.idEnd)].addBytes(
+          bytes,
+          t.idStart,
+          t.idEnd,
+          t.timestampMs,
+          t.authorStart,
+          t.authorEnd,
+          t.topics,
+          t.topics.length,
+          threshold,
+        );
+      }
+    }
+    for (const line of raw === undefined ? batch.lines : []) {
+      // Ordinary tweets take the fast path, id and author as ranges of the line; the rest (pages, odd
+      // or bad lines) the full one.
+      const t = scanTweetIn(line, decodeOptions);
+      if (t !== undefined) {
+        const threshold = judge(t.timestampMs, line);
+        if (threshold === undefined) continue;
+        builders[router.workerForKeyIn(line, t.idStart, t.idEnd)].addIn(
+          line,
+          t.idStart,
+          t.idEnd,
+          t.timestampMs,
+          t.authorStart,
+          t.authorEnd,
+          t.topics,
+          t.topics.length,
+          threshold,
+        );
+        continue;
+      }
+      decodeFully(line);
     }
     flushOutput(false);
     for (let to = 0; to < parallelism; to++) {
@@ -340,8 +375,9 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
       if (b.length === 0) continue;
       const wait = tweets.whenWritable(to);
       if (wait) await wait;
-      tweets.send(to, b.build());
-      builders[to] = new TweetBatchBuilder();
+      const { batch: out, transfer } = b.build();
+      // Our own batches are handed over as they are; to a peer the columns' one buffer moves, uncopied.
+      tweets.send(to, out, to === index ? undefined : transfer);
     }
   };
 

@@ -25,6 +25,50 @@ export function parseCreatedAtIn(s: string, from: number, to: number): number | 
   return c >= 0x30 && c <= 0x39 ? parseIsoDate(s, from, to) : parseTwitterDate(s, from, to);
 }
 
+/**
+ * parseCreatedAtIn of the date whose UTF-8 bytes are bytes[from, to) (the
+ * byte scanner's): the common ISO form straight from the bytes, anything
+ * else through the string parsers. Undefined with a non-ASCII byte (no date
+ * parses with one).
+ */
+export function parseCreatedAtBytes(bytes: Buffer, from: number, to: number): number | undefined {
+  for (let i = from; i < to; i++) if (bytes[i] >= 0x80) return undefined;
+  if (to - from === 24) {
+    const ms = parseCommonIsoBytes(bytes, from);
+    if (ms !== undefined) return ms;
+  }
+  return parseCreatedAtIn(bytes.toString('latin1', from, to), 0, to - from);
+}
+
+/** parseCommonIso on bytes: "YYYY-MM-DDTHH:mm:ss.sssZ" at b, else undefined. */
+function parseCommonIsoBytes(s: Buffer, b: number): number | undefined {
+  if (
+    s[b + 4] !== 0x2d ||
+    s[b + 7] !== 0x2d ||
+    s[b + 10] !== 0x54 ||
+    s[b + 13] !== 0x3a ||
+    s[b + 16] !== 0x3a ||
+    s[b + 19] !== 0x2e ||
+    s[b + 23] !== 0x5a
+  ) {
+    return undefined;
+  }
+  for (let k = 0; k < COMMON_ISO_DIGITS.length; k++) {
+    if (!isDigitCode(s[b + COMMON_ISO_DIGITS[k]])) return undefined;
+  }
+  const d = (i: number): number => s[b + i] - 0x30;
+  return toEpochMs(
+    d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
+    d(5) * 10 + d(6),
+    d(8) * 10 + d(9),
+    d(11) * 10 + d(12),
+    d(14) * 10 + d(15),
+    d(17) * 10 + d(18),
+    d(20) * 100 + d(21) * 10 + d(22),
+    0,
+  );
+}
+
 /** Three ASCII letters packed into one number, to look names up without slicing strings. */
 function key3(s: string, at: number): number {
   return (s.charCodeAt(at) << 16) | (s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2);

@@ -19,8 +19,10 @@
  *   `id_str`, users without `id_str`, twarc's `author` object);
  * - nesting deeper than MAX_DEPTH, more than MAX_TAGS entity items.
  *
- * The scan keeps its working state in one reused object and typed arrays:
- * the only allocations per line are the tweet and its strings.
+ * The scan keeps its working state in one reused object and typed arrays.
+ * scanTweetIn hands out the id and author as ranges of the line in a reused
+ * result, so its only allocations per line are the topic strings; scanTweet
+ * makes the Tweet (and its strings) from it.
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
 import { copyOf } from './string-copy';
@@ -519,39 +521,48 @@ class Scan {
     return true;
   }
 
-  /** The tweet, once the whole line has been scanned; undefined when the full path must decide. */
-  tweet(options: DecodeOptions): Tweet | undefined {
+  /**
+   * Fills `out` with the tweet once the whole line has been scanned; false
+   * when the full path must decide.
+   */
+  result(options: DecodeOptions, out: ScannedTweet): boolean {
     const fields = this.fields;
-    if ((fields & (F_ID | F_ID_STR)) === 0) return undefined;
+    if ((fields & (F_ID | F_ID_STR)) === 0) return false;
     const s = this.s;
     const v1 = (fields & (F_ID_STR | F_USER)) !== 0 || this.idNumber;
 
-    let id: string;
     if ((fields & F_ID_STR) !== 0) {
-      if (!this.digitsAt(this.idStrStart, this.idStrEnd)) return undefined;
-      id = copyOf(s, this.idStrStart, this.idStrEnd);
+      if (!this.digitsAt(this.idStrStart, this.idStrEnd)) return false;
+      out.idStart = this.idStrStart;
+      out.idEnd = this.idStrEnd;
     } else {
-      if (this.idNumber || !this.digitsAt(this.idStart, this.idEnd)) return undefined;
-      id = copyOf(s, this.idStart, this.idEnd);
+      if (this.idNumber || !this.digitsAt(this.idStart, this.idEnd)) return false;
+      out.idStart = this.idStart;
+      out.idEnd = this.idEnd;
     }
 
-    if ((fields & F_CREATED_AT) === 0) return undefined;
+    if ((fields & F_CREATED_AT) === 0) return false;
     const timestampMs = parseCreatedAtIn(s, this.createdStart, this.createdEnd);
-    if (timestampMs === undefined) return undefined;
+    if (timestampMs === undefined) return false;
+    out.timestampMs = timestampMs;
 
-    let authorId: string | undefined;
     if (v1 && (fields & F_USER) !== 0) {
-      if (this.userIdStart === -1 || !this.digitsAt(this.userIdStart, this.userIdEnd)) return undefined;
-      authorId = copyOf(s, this.userIdStart, this.userIdEnd);
+      if (this.userIdStart === -1 || !this.digitsAt(this.userIdStart, this.userIdEnd)) return false;
+      out.authorStart = this.userIdStart;
+      out.authorEnd = this.userIdEnd;
     } else if ((fields & F_AUTHOR_ID) !== 0 && this.digitsAt(this.authorIdStart, this.authorIdEnd)) {
-      authorId = copyOf(s, this.authorIdStart, this.authorIdEnd);
+      out.authorStart = this.authorIdStart;
+      out.authorEnd = this.authorIdEnd;
     } else if ((fields & F_AUTHOR) !== 0) {
-      return undefined;
+      return false;
+    } else {
+      out.authorStart = -1;
+      out.authorEnd = -1;
     }
 
-    let topics: string[];
+    const topics = out.topics;
+    topics.length = 0;
     if ((fields & F_ENTITIES) !== 0) {
-      topics = [];
       this.addTags(HASHTAGS, false, topics);
       if (options.cashtags) {
         const primary = v1 ? SYMBOLS : CASHTAGS;
@@ -562,9 +573,10 @@ class Scan {
       if (v1 && (fields & F_FULL_TEXT) !== 0)
         text = this.value(this.fullTextStart, this.fullTextEnd, this.fullTextFlags);
       else if ((fields & F_TEXT) !== 0) text = this.value(this.textStart, this.textEnd, this.textFlags);
-      topics = text === undefined ? [] : textTopics(text, options);
+      if (text !== undefined) textTopics(text, options, topics);
     }
-    return { id, timestampMs, authorId, topics };
+    out.line = s;
+    return true;
   }
 
   private addTags(kind: number, cashtag: boolean, topics: string[]): void {
@@ -586,9 +598,8 @@ class Scan {
   }
 }
 
-/** Topics from a tweet's text, as the full path takes them when there are no entities. */
-function textTopics(text: string, options: DecodeOptions): string[] {
-  const topics: string[] = [];
+/** Appends the topics of a tweet's text to `topics` (empty), as the full path takes them when there are no entities. */
+function textTopics(text: string, options: DecodeOptions, topics: string[]): void {
   // No hash sign, no hashtag: skip the regular expressions.
   if (text.indexOf('#') !== -1 || text.indexOf('\uFF03') !== -1) {
     const tags = extractHashtags(text);
@@ -599,7 +610,6 @@ function textTopics(text: string, options: DecodeOptions): string[] {
     for (let i = 0; i < cashtags.length; i++)
       if (topics.indexOf(cashtags[i]) === -1) topics.push(cashtags[i]);
   }
-  return topics;
 }
 
 function isAscii(s: string, start: number, end: number): boolean {
@@ -615,15 +625,42 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
+/**
+ * A tweet as the fast path found it: its id and author as ranges of the
+ * line (digits only), so the caller makes strings only of what it keeps.
+ * scanTweetIn reuses one such object: read it before the next call.
+ */
+export interface ScannedTweet {
+  line: string;
+  idStart: number;
+  idEnd: number;
+  /** -1 when the tweet names no author. */
+  authorStart: number;
+  authorEnd: number;
+  timestampMs: number;
+  /** Normalised topics, each once. */
+  topics: string[];
+}
+
 const scan = new Scan();
+const scanned: ScannedTweet = {
+  line: '',
+  idStart: 0,
+  idEnd: 0,
+  authorStart: -1,
+  authorEnd: -1,
+  timestampMs: 0,
+  topics: [],
+};
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it looks for
 const CONTROL = /[\u0000-\u001f]/;
 
 /**
- * The tweet of `line` by the fast path, or undefined when the line must go
- * through the full path (see the module comment). Never throws.
+ * The tweet of `line` by the fast path, as ranges of the line in an object
+ * reused by the next call, or undefined when the line must go through the
+ * full path (see the module comment). Never throws.
  */
-export function scanTweet(line: string, options: DecodeOptions): Tweet | undefined {
+export function scanTweetIn(line: string, options: DecodeOptions): ScannedTweet | undefined {
   // A control character is only valid JSON as whitespace between tokens, which
   // tweets rarely have; ruling them out lets strings be skipped with indexOf.
   if (CONTROL.test(line)) return undefined;
@@ -632,5 +669,20 @@ export function scanTweet(line: string, options: DecodeOptions): Tweet | undefin
   if (line.charCodeAt(i) !== OPEN_BRACE) return undefined;
   i = scan.members(i, TWEET);
   if (i < 0 || scan.ws(i) !== line.length) return undefined;
-  return scan.tweet(options);
+  return scan.result(options, scanned) ? scanned : undefined;
+}
+
+/**
+ * The tweet of `line` by the fast path, or undefined when the line must go
+ * through the full path (see the module comment). Never throws.
+ */
+export function scanTweet(line: string, options: DecodeOptions): Tweet | undefined {
+  const t = scanTweetIn(line, options);
+  if (t === undefined) return undefined;
+  return {
+    id: copyOf(line, t.idStart, t.idEnd),
+    timestampMs: t.timestampMs,
+    authorId: t.authorStart === -1 ? undefined : copyOf(line, t.authorStart, t.authorEnd),
+    topics: t.topics.slice(),
+  };
 }

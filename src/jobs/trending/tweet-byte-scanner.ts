@@ -1,0 +1,683 @@
+/**
+ * The fast path of tweet-scanner.ts on a line's UTF-8 bytes, for sources
+ * that hand out byte ranges (RecordBatch.raw): the line never becomes a
+ * string unless it must take the full path. Strings are made only for what
+ * the job keeps (topics); ids and authors stay ranges of the bytes.
+ *
+ * Contract: scanTweetBytes(bytes, start, end) is undefined exactly when
+ * scanTweetIn(line) is, for line = bytes.toString('utf8', start, end), and
+ * otherwise the same tweet, with byte offsets for character offsets (the
+ * differential tests hold it to this). It mirrors the string scanner rule
+ * for rule:
+ *
+ * - a byte below 0x20 anywhere makes the line unusual (the string scanner
+ *   rules out control characters up front; in UTF-8 they are only ever
+ *   those bytes), so whitespace between tokens is the space alone;
+ * - invalid UTF-8 is no concern: the string form would hold U+FFFD there,
+ *   which the scan accepts inside strings as it accepts any non-ASCII
+ *   byte, and values that are decoded (tags, text) are decoded from the
+ *   same bytes between ASCII quotes, so they equal the string form's;
+ * - a created_at with a non-ASCII byte is left to the full path (no date
+ *   parses with one).
+ */
+import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
+import { parseCreatedAtBytes } from './tweet-dates';
+import type { DecodeOptions } from './tweet';
+
+/** Deeper nesting is left to JSON.parse (as in tweet-scanner.ts). */
+const MAX_DEPTH = 64;
+/** Entity items (hashtags, symbols, cashtags) a line may hold for the fast path. */
+const MAX_TAGS = 64;
+
+// Flags of a scanned string.
+const ESCAPED = 1;
+const NON_ASCII = 2;
+
+// Top-level fields that matter, as bits (each may appear once).
+const F_ID = 1 << 0;
+const F_ID_STR = 1 << 1;
+const F_CREATED_AT = 1 << 2;
+const F_USER = 1 << 3;
+const F_AUTHOR_ID = 1 << 4;
+const F_AUTHOR = 1 << 5;
+const F_ENTITIES = 1 << 6;
+const F_TEXT = 1 << 7;
+const F_FULL_TEXT = 1 << 8;
+const F_LONG = 1 << 9;
+
+// Entity lists, by kind; their presence bits are 1 << kind.
+const HASHTAGS = 0;
+const SYMBOLS = 1;
+const CASHTAGS = 2;
+
+// The objects whose members matter.
+const TWEET = 0;
+const USER = 1;
+const ENTITIES = 2;
+const ITEM = 3;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const SPACE = 0x20;
+
+/** Keys as byte values, to compare in place. */
+function keyBytes(key: string): Uint8Array {
+  return Uint8Array.from(key, (c) => c.charCodeAt(0));
+}
+const K_ID_STR = keyBytes('id_str');
+const K_TEXT = keyBytes('text');
+const K_USER = keyBytes('user');
+const K_AUTHOR = keyBytes('author');
+const K_ENTITIES = keyBytes('entities');
+const K_AUTHOR_ID = keyBytes('author_id');
+const K_FULL_TEXT = keyBytes('full_text');
+const K_CREATED_AT = keyBytes('created_at');
+const K_NOTE_TWEET = keyBytes('note_tweet');
+const K_EXTENDED_TWEET = keyBytes('extended_tweet');
+const K_HASHTAGS = keyBytes('hashtags');
+const K_SYMBOLS = keyBytes('symbols');
+const K_CASHTAGS = keyBytes('cashtags');
+const K_TAG = keyBytes('tag');
+const K_TRUE = keyBytes('true');
+const K_FALSE = keyBytes('false');
+const K_NULL = keyBytes('null');
+
+/** A tweet as the byte scan found it: offsets into the bytes it was given. Reused: read before the next call. */
+export interface ScannedTweetBytes {
+  bytes: Buffer;
+  idStart: number;
+  idEnd: number;
+  /** -1 when the tweet names no author. */
+  authorStart: number;
+  authorEnd: number;
+  timestampMs: number;
+  /** Normalised topics, each once. */
+  topics: string[];
+}
+
+class ByteScan {
+  b: Buffer = Buffer.alloc(0);
+  /** End of the line (exclusive); reading at or past it gives -1 from at(). */
+  n = 0;
+  strFlags = 0;
+  fields = 0;
+  idNumber = false;
+  idStart = 0;
+  idEnd = 0;
+  idStrStart = 0;
+  idStrEnd = 0;
+  createdStart = 0;
+  createdEnd = 0;
+  authorIdStart = 0;
+  authorIdEnd = 0;
+  userIdStart = -1;
+  userIdEnd = 0;
+  textStart = 0;
+  textEnd = 0;
+  textFlags = 0;
+  fullTextStart = 0;
+  fullTextEnd = 0;
+  fullTextFlags = 0;
+  lists = 0;
+  tagCount = 0;
+  readonly tagKind = new Uint8Array(MAX_TAGS);
+  readonly tagStart = new Int32Array(MAX_TAGS);
+  readonly tagEnd = new Int32Array(MAX_TAGS);
+  readonly tagFlags = new Uint8Array(MAX_TAGS);
+
+  reset(b: Buffer, end: number): void {
+    this.b = b;
+    this.n = end;
+    this.fields = 0;
+    this.idNumber = false;
+    this.userIdStart = -1;
+    this.lists = 0;
+    this.tagCount = 0;
+  }
+
+  /** The byte at i, or -1 past the end of the line (as charCodeAt gives NaN past a string's end). */
+  at(i: number): number {
+    return i < this.n ? this.b[i] : -1;
+  }
+
+  ws(i: number): number {
+    // Only the space: the other JSON whitespace bytes are control characters (see the module comment).
+    while (this.at(i) === SPACE) i++;
+    return i;
+  }
+
+  /** Whether the key bytes sit at k (the caller checked the length). */
+  is(k: number, key: Uint8Array): boolean {
+    const b = this.b;
+    for (let j = 0; j < key.length; j++) if (b[k + j] !== key[j]) return false;
+    return true;
+  }
+
+  /** `i` at an opening quote: the index after the closing quote, or -1. Sets strFlags (ESCAPED only). */
+  string(i: number): number {
+    const b = this.b;
+    const n = this.n;
+    for (i++; i < n; i++) {
+      const c = b[i];
+      if (c === QUOTE) {
+        this.strFlags = 0;
+        return i + 1;
+      }
+      if (c === BACKSLASH) return this.escapedString(i);
+      if (c < 0x20) return -1;
+    }
+    return -1;
+  }
+
+  private escapedString(i: number): number {
+    const b = this.b;
+    const n = this.n;
+    for (;;) {
+      if (i >= n) return -1;
+      const c = b[i];
+      if (c === QUOTE) {
+        this.strFlags = ESCAPED;
+        return i + 1;
+      }
+      if (c < 0x20) return -1;
+      if (c === BACKSLASH) {
+        const e = this.at(i + 1);
+        if (e === 0x75) {
+          if (!isHex(this.at(i + 2)) || !isHex(this.at(i + 3))) return -1;
+          if (!isHex(this.at(i + 4)) || !isHex(this.at(i + 5))) return -1;
+          i += 6;
+          continue;
+        }
+        if (
+          e === QUOTE ||
+          e === BACKSLASH ||
+          e === 0x2f ||
+          e === 0x62 ||
+          e === 0x66 ||
+          e === 0x6e ||
+          e === 0x72 ||
+          e === 0x74
+        ) {
+          i += 2;
+          continue;
+        }
+        return -1;
+      }
+      i++;
+    }
+  }
+
+  number(i: number): number {
+    let c = this.at(i);
+    if (c === 0x2d) c = this.at(++i);
+    if (c === 0x30) i++;
+    else if (c >= 0x31 && c <= 0x39) {
+      i++;
+      while (isDigit(this.at(i))) i++;
+    } else return -1;
+    if (this.at(i) === 0x2e) {
+      if (!isDigit(this.at(++i))) return -1;
+      while (isDigit(this.at(i))) i++;
+    }
+    c = this.at(i);
+    if (c === 0x65 || c === 0x45) {
+      c = this.at(++i);
+      if (c === 0x2b || c === 0x2d) i++;
+      if (!isDigit(this.at(i))) return -1;
+      while (isDigit(this.at(i))) i++;
+    }
+    return i;
+  }
+
+  /** A literal (true, false, null) at i: the index after it, or -1. */
+  private literal(i: number, key: Uint8Array): number {
+    return i + key.length <= this.n && this.is(i, key) ? i + key.length : -1;
+  }
+
+  skip(i: number, depth: number): number {
+    switch (this.at(i)) {
+      case QUOTE:
+        return this.string(i);
+      case OPEN_BRACE:
+        return this.skipObject(i, depth + 1);
+      case OPEN_BRACKET:
+        return this.skipArray(i, depth + 1);
+      case 0x74:
+        return this.literal(i, K_TRUE);
+      case 0x66:
+        return this.literal(i, K_FALSE);
+      case 0x6e:
+        return this.literal(i, K_NULL);
+      default:
+        return this.number(i);
+    }
+  }
+
+  private skipObject(i: number, depth: number): number {
+    if (depth > MAX_DEPTH) return -1;
+    i = this.ws(i + 1);
+    if (this.at(i) === CLOSE_BRACE) return i + 1;
+    for (;;) {
+      if (this.at(i) !== QUOTE) return -1;
+      i = this.string(i);
+      if (i < 0) return -1;
+      i = this.ws(i);
+      if (this.at(i) !== COLON) return -1;
+      i = this.skip(this.ws(i + 1), depth);
+      if (i < 0) return -1;
+      i = this.ws(i);
+      const c = this.at(i);
+      if (c === COMMA) i = this.ws(i + 1);
+      else if (c === CLOSE_BRACE) return i + 1;
+      else return -1;
+    }
+  }
+
+  private skipArray(i: number, depth: number): number {
+    if (depth > MAX_DEPTH) return -1;
+    i = this.ws(i + 1);
+    if (this.at(i) === CLOSE_BRACKET) return i + 1;
+    for (;;) {
+      i = this.skip(i, depth);
+      if (i < 0) return -1;
+      i = this.ws(i);
+      const c = this.at(i);
+      if (c === COMMA) i = this.ws(i + 1);
+      else if (c === CLOSE_BRACKET) return i + 1;
+      else return -1;
+    }
+  }
+
+  members(i: number, object: number): number {
+    i = this.ws(i + 1);
+    if (this.at(i) === CLOSE_BRACE) return i + 1;
+    for (;;) {
+      if (this.at(i) !== QUOTE) return -1;
+      const keyStart = i + 1;
+      i = this.string(i);
+      if (i < 0 || (this.strFlags & ESCAPED) !== 0) return -1;
+      const keyLength = i - 1 - keyStart;
+      i = this.ws(i);
+      if (this.at(i) !== COLON) return -1;
+      const at = this.ws(i + 1);
+      switch (object) {
+        case TWEET:
+          i = this.topMember(keyStart, keyLength, at);
+          break;
+        case USER:
+          i = this.userMember(keyStart, keyLength, at);
+          break;
+        case ENTITIES:
+          i = this.entitiesMember(keyStart, keyLength, at);
+          break;
+        default:
+          i = this.itemMember(keyStart, keyLength, at);
+      }
+      if (i < 0) return -1;
+      i = this.ws(i);
+      const c = this.at(i);
+      if (c === COMMA) i = this.ws(i + 1);
+      else if (c === CLOSE_BRACE) return i + 1;
+      else return -1;
+    }
+  }
+
+  topMember(k: number, len: number, at: number): number {
+    const b = this.b;
+    let field = 0;
+    switch (len) {
+      case 2:
+        if (b[k] === 0x69 && b[k + 1] === 0x64) field = F_ID;
+        break;
+      case 4:
+        if (this.is(k, K_TEXT)) field = F_TEXT;
+        else if (this.is(k, K_USER)) field = F_USER;
+        break;
+      case 6:
+        if (this.is(k, K_ID_STR)) field = F_ID_STR;
+        else if (this.is(k, K_AUTHOR)) field = F_AUTHOR;
+        break;
+      case 8:
+        if (this.is(k, K_ENTITIES)) field = F_ENTITIES;
+        break;
+      case 9:
+        if (this.is(k, K_AUTHOR_ID)) field = F_AUTHOR_ID;
+        else if (this.is(k, K_FULL_TEXT)) field = F_FULL_TEXT;
+        break;
+      case 10:
+        if (this.is(k, K_CREATED_AT)) field = F_CREATED_AT;
+        else if (this.is(k, K_NOTE_TWEET)) field = F_LONG;
+        break;
+      case 14:
+        if (this.is(k, K_EXTENDED_TWEET)) field = F_LONG;
+        break;
+    }
+    if (field === 0) return this.skip(at, 1);
+    if ((this.fields & field) !== 0) return -1;
+    this.fields |= field;
+    const c = this.at(at);
+    let end: number;
+    switch (field) {
+      case F_ID:
+        if (c === QUOTE) {
+          end = this.string(at);
+          if (end < 0 || this.strFlags !== 0) return -1;
+          this.idStart = at + 1;
+          this.idEnd = end - 1;
+          return end;
+        }
+        this.idNumber = true;
+        return this.number(at);
+      case F_ID_STR:
+        if (c !== QUOTE) return -1;
+        end = this.string(at);
+        if (end < 0 || this.strFlags !== 0) return -1;
+        this.idStrStart = at + 1;
+        this.idStrEnd = end - 1;
+        return end;
+      case F_CREATED_AT:
+        if (c !== QUOTE) return -1;
+        end = this.string(at);
+        if (end < 0 || this.strFlags !== 0) return -1;
+        this.createdStart = at + 1;
+        this.createdEnd = end - 1;
+        return end;
+      case F_AUTHOR_ID:
+        if (c !== QUOTE) return -1;
+        end = this.string(at);
+        if (end < 0 || this.strFlags !== 0) return -1;
+        this.authorIdStart = at + 1;
+        this.authorIdEnd = end - 1;
+        return end;
+      case F_TEXT:
+        if (c !== QUOTE) return -1;
+        end = this.string(at);
+        this.textStart = at + 1;
+        this.textEnd = end - 1;
+        this.textFlags = this.strFlags;
+        return end;
+      case F_FULL_TEXT:
+        if (c !== QUOTE) return -1;
+        end = this.string(at);
+        this.fullTextStart = at + 1;
+        this.fullTextEnd = end - 1;
+        this.fullTextFlags = this.strFlags;
+        return end;
+      case F_USER:
+        if (c !== OPEN_BRACE) return -1;
+        return this.members(at, USER);
+      case F_ENTITIES:
+        if (c !== OPEN_BRACE) return -1;
+        return this.members(at, ENTITIES);
+      case F_AUTHOR:
+        return this.skip(at, 1);
+      default: // F_LONG
+        return -1;
+    }
+  }
+
+  userMember(k: number, len: number, at: number): number {
+    if (len !== 6 || !this.is(k, K_ID_STR)) return this.skip(at, 2);
+    if (this.userIdStart !== -1 || this.at(at) !== QUOTE) return -1;
+    const end = this.string(at);
+    if (end < 0 || this.strFlags !== 0) return -1;
+    this.userIdStart = at + 1;
+    this.userIdEnd = end - 1;
+    return end;
+  }
+
+  entitiesMember(k: number, len: number, at: number): number {
+    let kind = -1;
+    if (len === 8 && this.is(k, K_HASHTAGS)) kind = HASHTAGS;
+    else if (len === 7 && this.is(k, K_SYMBOLS)) kind = SYMBOLS;
+    else if (len === 8 && this.is(k, K_CASHTAGS)) kind = CASHTAGS;
+    if (kind === -1) return this.skip(at, 2);
+    if ((this.lists & (1 << kind)) !== 0) return -1;
+    this.lists |= 1 << kind;
+    if (this.at(at) !== OPEN_BRACKET) return this.skip(at, 2);
+    let i = this.ws(at + 1);
+    if (this.at(i) === CLOSE_BRACKET) return i + 1;
+    for (;;) {
+      i = this.at(i) === OPEN_BRACE ? this.tagItem(i, kind) : this.skip(i, 3);
+      if (i < 0) return -1;
+      i = this.ws(i);
+      const c = this.at(i);
+      if (c === COMMA) i = this.ws(i + 1);
+      else if (c === CLOSE_BRACKET) return i + 1;
+      else return -1;
+    }
+  }
+
+  private itemTagStart = -1;
+  private itemTagEnd = 0;
+  private itemTagFlags = 0;
+  private itemTextStart = -1;
+  private itemTextEnd = 0;
+  private itemTextFlags = 0;
+  private itemKeys = 0;
+
+  private tagItem(i: number, kind: number): number {
+    this.itemTagStart = -1;
+    this.itemTextStart = -1;
+    this.itemKeys = 0;
+    const end = this.members(i, ITEM);
+    if (end < 0) return -1;
+    let start: number;
+    let stop: number;
+    let flags: number;
+    if (this.itemTagStart !== -1) {
+      start = this.itemTagStart;
+      stop = this.itemTagEnd;
+      flags = this.itemTagFlags;
+    } else if (this.itemTextStart !== -1) {
+      start = this.itemTextStart;
+      stop = this.itemTextEnd;
+      flags = this.itemTextFlags;
+    } else {
+      return end;
+    }
+    if (start === stop) return end;
+    const t = this.tagCount;
+    if (t === MAX_TAGS) return -1;
+    this.tagKind[t] = kind;
+    this.tagStart[t] = start;
+    this.tagEnd[t] = stop;
+    this.tagFlags[t] = flags;
+    this.tagCount = t + 1;
+    return end;
+  }
+
+  itemMember(k: number, len: number, at: number): number {
+    let key = 0;
+    if (len === 3 && this.is(k, K_TAG)) key = 1;
+    else if (len === 4 && this.is(k, K_TEXT)) key = 2;
+    if (key === 0) return this.skip(at, 4);
+    if ((this.itemKeys & key) !== 0) return -1;
+    this.itemKeys |= key;
+    if (this.at(at) !== QUOTE) return this.skip(at, 4);
+    const end = this.string(at);
+    if (end < 0) return -1;
+    if (key === 1) {
+      this.itemTagStart = at + 1;
+      this.itemTagEnd = end - 1;
+      this.itemTagFlags = this.strFlags;
+    } else {
+      this.itemTextStart = at + 1;
+      this.itemTextEnd = end - 1;
+      this.itemTextFlags = this.strFlags;
+    }
+    return end;
+  }
+
+  /** The string value at [start, end) of the bytes, decoded as the string form decodes it. */
+  value(start: number, end: number, flags: number): string {
+    return (flags & ESCAPED) === 0
+      ? this.b.toString('utf8', start, end)
+      : (JSON.parse(this.b.toString('utf8', start - 1, end + 1)) as string);
+  }
+
+  digitsAt(start: number, end: number): boolean {
+    if (start === end) return false;
+    const b = this.b;
+    for (let i = start; i < end; i++) if (!isDigit(b[i])) return false;
+    return true;
+  }
+
+  /** Fills `out` as tweet-scanner's result() does; false when the full path must decide. */
+  result(options: DecodeOptions, out: ScannedTweetBytes): boolean {
+    const fields = this.fields;
+    if ((fields & (F_ID | F_ID_STR)) === 0) return false;
+    const v1 = (fields & (F_ID_STR | F_USER)) !== 0 || this.idNumber;
+
+    if ((fields & F_ID_STR) !== 0) {
+      if (!this.digitsAt(this.idStrStart, this.idStrEnd)) return false;
+      out.idStart = this.idStrStart;
+      out.idEnd = this.idStrEnd;
+    } else {
+      if (this.idNumber || !this.digitsAt(this.idStart, this.idEnd)) return false;
+      out.idStart = this.idStart;
+      out.idEnd = this.idEnd;
+    }
+
+    if ((fields & F_CREATED_AT) === 0) return false;
+    const timestampMs = this.date(this.createdStart, this.createdEnd);
+    if (timestampMs === undefined) return false;
+    out.timestampMs = timestampMs;
+
+    if (v1 && (fields & F_USER) !== 0) {
+      if (this.userIdStart === -1 || !this.digitsAt(this.userIdStart, this.userIdEnd)) return false;
+      out.authorStart = this.userIdStart;
+      out.authorEnd = this.userIdEnd;
+    } else if ((fields & F_AUTHOR_ID) !== 0 && this.digitsAt(this.authorIdStart, this.authorIdEnd)) {
+      out.authorStart = this.authorIdStart;
+      out.authorEnd = this.authorIdEnd;
+    } else if ((fields & F_AUTHOR) !== 0) {
+      return false;
+    } else {
+      out.authorStart = -1;
+      out.authorEnd = -1;
+    }
+
+    const topics = out.topics;
+    topics.length = 0;
+    if ((fields & F_ENTITIES) !== 0) {
+      this.addTags(HASHTAGS, false, topics);
+      if (options.cashtags) {
+        const primary = v1 ? SYMBOLS : CASHTAGS;
+        this.addTags((this.lists & (1 << primary)) !== 0 ? primary : v1 ? CASHTAGS : SYMBOLS, true, topics);
+      }
+    } else {
+      let text: string | undefined;
+      if (v1 && (fields & F_FULL_TEXT) !== 0)
+        text = this.value(this.fullTextStart, this.fullTextEnd, this.fullTextFlags);
+      else if ((fields & F_TEXT) !== 0) text = this.value(this.textStart, this.textEnd, this.textFlags);
+      if (text !== undefined) textTopics(text, options, topics);
+    }
+    out.bytes = this.b;
+    return true;
+  }
+
+  /** The date at [start, end) (unescaped); undefined with a non-ASCII byte. */
+  private date(start: number, end: number): number | undefined {
+    return parseCreatedAtBytes(this.b, start, end);
+  }
+
+  private addTags(kind: number, cashtag: boolean, topics: string[]): void {
+    const b = this.b;
+    for (let t = 0; t < this.tagCount; t++) {
+      if (this.tagKind[t] !== kind) continue;
+      const start = this.tagStart[t];
+      const end = this.tagEnd[t];
+      let flags = this.tagFlags[t];
+      for (let i = start; i < end && flags === 0; i++) if (b[i] >= 0x80) flags = NON_ASCII;
+      let topic: string;
+      if (flags === 0) {
+        // NFKC leaves ASCII as it is: lower-casing is the whole normalisation.
+        topic = asciiTopic(b, start, end, cashtag ? 0x24 : 0x23);
+      } else {
+        const tag = this.value(start, end, flags);
+        topic = cashtag ? normalizeCashtag(tag) : normalizeHashtag(tag);
+      }
+      if (topics.indexOf(topic) === -1) topics.push(topic);
+    }
+  }
+}
+
+/** As tweet-scanner.ts's: the topics of the text when there are no entities. */
+function textTopics(text: string, options: DecodeOptions, topics: string[]): void {
+  if (text.indexOf('#') !== -1 || text.indexOf('\uFF03') !== -1) {
+    const tags = extractHashtags(text);
+    for (let i = 0; i < tags.length; i++) if (topics.indexOf(tags[i]) === -1) topics.push(tags[i]);
+  }
+  if (options.cashtags && text.indexOf('$') !== -1) {
+    const cashtags = extractCashtags(text);
+    for (let i = 0; i < cashtags.length; i++)
+      if (topics.indexOf(cashtags[i]) === -1) topics.push(cashtags[i]);
+  }
+}
+
+/**
+ * sign + the ASCII bytes [start, end) lower-cased, as one string made at
+ * once (a native decode, a lower-cased copy and a concatenation cost more
+ * for tags of a few characters).
+ */
+function asciiTopic(b: Buffer, start: number, end: number, sign: number): string {
+  const length = end - start + 1;
+  if (length >= TOPIC_CODES.length)
+    return String.fromCharCode(sign) + b.toString('latin1', start, end).toLowerCase();
+  // An array of exactly this length, reused (as in string-copy.ts).
+  let codes = TOPIC_CODES[length];
+  if (codes === undefined) codes = TOPIC_CODES[length] = new Array<number>(length).fill(0);
+  codes[0] = sign;
+  for (let i = 1; i < length; i++) {
+    const c = b[start + i - 1];
+    codes[i] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+/** Character-code arrays by length, for asciiTopic. */
+const TOPIC_CODES: (number[] | undefined)[] = new Array<number[] | undefined>(48).fill(undefined);
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
+
+const scan = new ByteScan();
+const scanned: ScannedTweetBytes = {
+  bytes: Buffer.alloc(0),
+  idStart: 0,
+  idEnd: 0,
+  authorStart: -1,
+  authorEnd: -1,
+  timestampMs: 0,
+  topics: [],
+};
+
+/**
+ * The tweet of the line bytes[start, end) by the fast path, in an object
+ * reused by the next call, or undefined when the line must go through the
+ * full path (as a string). Never throws.
+ */
+export function scanTweetBytes(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  options: DecodeOptions,
+): ScannedTweetBytes | undefined {
+  scan.reset(bytes, end);
+  let i = scan.ws(start);
+  if (scan.at(i) !== OPEN_BRACE) return undefined;
+  i = scan.members(i, TWEET);
+  if (i < 0 || scan.ws(i) !== end) return undefined;
+  return scan.result(options, scanned) ? scanned : undefined;
+}
