@@ -33,8 +33,10 @@ export interface DedupeSpill {
 }
 
 export class DedupeState {
-  private readonly seenPacked = new PackedIdSet();
-  private readonly seenStrings = new Set<string>();
+  private seenPacked = new PackedIdSet();
+  private seenStrings = new Set<string>();
+  /** Moves to the cold store under way: their ids are still in the sets above. */
+  private moving = 0;
   /** Append-only until the whole bucket expires, which lets a delta capture slices of them without copying. */
   private readonly buckets = new Map<number, BucketIds>();
   /** Per bucket: how many of its packed and string ids earlier deltas (or a restore) already hold. */
@@ -121,6 +123,15 @@ export class DedupeState {
   expire(watermark: number): number {
     if (watermark > this.wm) this.wm = watermark;
     let removed = 0;
+    if (this.moving === 0 && this.buckets.size > 0 && this.allExpired(watermark)) {
+      // Everything goes (the end of input, or a long quiet spell): drop the sets whole rather
+      // than deleting id by id, which costs a probe and a shift each.
+      removed = this.seenPacked.size + this.seenStrings.size;
+      this.seenPacked = new PackedIdSet();
+      this.seenStrings = new Set();
+      this.buckets.clear();
+      this.captured.clear();
+    }
     for (const [bucket, ids] of this.buckets) {
       if (!this.isExpired(bucket, watermark)) continue;
       const { highs, lows, length } = ids.packed;
@@ -165,16 +176,23 @@ export class DedupeState {
       this.buckets.delete(bucket);
       this.captured.delete(bucket);
       const strings = ids.strings;
+      this.moving++;
       spill.store.move(bucket, highs, lows, length, strings).then(
         () => {
+          this.moving--;
           for (let i = 0; i < length; i++) this.seenPacked.delete(highs[i], lows[i]);
           for (const id of strings) this.seenStrings.delete(id);
         },
         // The store keeps the failure and throws it at the next lookup; the ids stay here.
-        () => undefined,
+        () => this.moving--,
       );
     }
     return removed;
+  }
+
+  private allExpired(watermark: number): boolean {
+    for (const bucket of this.buckets.keys()) if (!this.isExpired(bucket, watermark)) return false;
+    return true;
   }
 
   private isExpired(bucket: number, watermark: number): boolean {
