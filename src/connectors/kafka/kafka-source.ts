@@ -27,10 +27,13 @@ import { connectAdmin, createKafka, kafkaError } from './kafka-client';
 import {
   kafkaSourceSchema,
   parseKafkaAddress,
+  type KafkaClientKind,
   type KafkaPosition,
   type KafkaSplitConfig,
 } from './kafka-options';
-import { PartitionFetcher, type PartitionQueue } from './partition-fetcher';
+import { KafkajsPartitionFetcher } from './kafkajs-fetcher';
+import { NativePartitionFetcher } from './native-fetcher';
+import type { PartitionFetcher, PartitionQueue } from './partition-fetcher';
 
 /**
  * One fetcher per (brokers, topic) in this worker thread, shared by the
@@ -44,17 +47,20 @@ const STALLED_POLL_MS = 50;
 /** Main thread: split id -> end offset of a bounded split as planned (for reporting ended splits' offsets). */
 const plannedEnds = new Map<string, number>();
 
-function fetcherFor(cfg: KafkaSplitConfig, log: ConnectorLog | undefined): PartitionFetcher {
-  const key = `${cfg.brokers.join(',')}/${cfg.topic}`;
+function fetcherFor(cfg: KafkaSplitConfig, context: SplitReaderContext): PartitionFetcher {
+  const client = cfg.client ?? 'native';
+  const key = `${client}:${cfg.brokers.join(',')}/${cfg.topic}`;
   let f = fetchers.get(key);
   if (f === undefined) {
-    f = new PartitionFetcher({
+    const options = {
       brokers: cfg.brokers,
       topic: cfg.topic,
       fetchMaxBytes: cfg.fetchMaxBytes,
       fetchMaxWaitMs: cfg.fetchMaxWaitMs,
-      log,
-    });
+      maxRecordBytes: context.maxRecordBytes,
+      log: context.log,
+    };
+    f = client === 'kafkajs' ? new KafkajsPartitionFetcher(options) : new NativePartitionFetcher(options);
     fetchers.set(key, f);
   }
   return f;
@@ -74,7 +80,7 @@ class KafkaPartitionReader implements SplitReader {
     position: KafkaPosition | undefined,
   ) {
     this.end = position?.end !== undefined ? position.end : cfg.end;
-    this.fetcher = fetcherFor(cfg, context.log);
+    this.fetcher = fetcherFor(cfg, context);
     this.queue = this.fetcher.add(cfg.partition, position?.offset ?? cfg.start);
   }
 
@@ -103,7 +109,10 @@ class KafkaPartitionReader implements SplitReader {
     for (const r of records) {
       if (this.end !== null && r.offset >= this.end) break;
       if (r.value === null) continue;
-      if (r.value.length > limit) {
+      if (typeof r.value === 'string') {
+        // The native client decodes values up to the limit straight to strings.
+        out.lines.push(r.value);
+      } else if (r.value.length > limit) {
         out.oversize.push({ prefix: r.value.subarray(0, 1024).toString('utf8'), bytes: r.value.length });
       } else {
         out.lines.push(r.value.toString('utf8'));
@@ -137,7 +146,7 @@ class KafkaPartitionReader implements SplitReader {
 export const kafkaSource: SourceConnector = {
   scheme: 'kafka',
   usage:
-    'kafka://HOST:PORT/TOPIC  JSON lines, one per record; a split per partition; ?bounded=latest stops at the end offsets seen at start; ?group=ID for lag monitoring',
+    'kafka://HOST:PORT/TOPIC  JSON lines, one per record; a split per partition; ?bounded=latest stops at the end offsets seen at start; ?group=ID for lag monitoring; ?client=native|kafkajs',
 
   async planSplits(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]> {
     const { brokers, topic } = parseKafkaAddress(uri, 'source');
@@ -165,6 +174,7 @@ export const kafkaSource: SourceConnector = {
             end: opts.bounded === 'latest' ? high : null,
             fetchMaxBytes: opts['fetch-max-bytes'],
             fetchMaxWaitMs: opts['fetch-max-wait'],
+            client: opts.client as KafkaClientKind,
           };
           return {
             id: `kafka:${topic}/${o.partition}`,
