@@ -62,6 +62,14 @@ describe('kafka URI and options', () => {
     );
   });
 
+  it('source client: native by default, kafkajs on request, anything else rejected by name', () => {
+    expect(parseOptions(kafkaSourceSchema, {}, 'kafka').client).toBe('native');
+    expect(parseOptions(kafkaSourceSchema, { client: 'kafkajs' }, 'kafka').client).toBe('kafkajs');
+    expect(() => parseOptions(kafkaSourceSchema, { client: 'rdkafka' }, 'kafka')).toThrow(
+      /option kafka.client: expected one of native, kafkajs/,
+    );
+  });
+
   it('sink options: defaults and validation', () => {
     expect(parseOptions(kafkaSinkSchema, {}, 'kafka')).toMatchObject({ partitions: 1, 'commit-attempts': 8 });
     expect(() => parseOptions(kafkaSinkSchema, { partitions: '0' }, 'kafka')).toThrow(
