@@ -4,7 +4,8 @@
  * read_committed). v4 of both is the oldest version with what we need
  * (Fetch: isolation level and aborted transactions; Metadata: no automatic
  * topic creation) and neither is flexible (no tagged fields), which keeps the
- * codec small; Kafka 3.9 serves Fetch v4-v17 and Metadata v0-v12.
+ * codec small; Kafka 3.9 serves both (tested against 3.9.1). Kafka 4.0
+ * removed old protocol versions (KIP-896): not tried against 4.x.
  */
 import { RequestWriter, ResponseReader } from './kafka-connection';
 import type { AbortedTransaction } from './record-batch-decoder';
