@@ -2,9 +2,11 @@
  * Both clients of the Kafka source (`?client=native`, our own Fetch path, and
  * `?client=kafkajs`) read the same real topic and hand the job the same
  * records: plain batches, gzip-compressed batches, tombstones, committed and
- * aborted transactions (read_committed: aborted records never appear),
- * transaction markers stepped over, and each partition's position ends at
- * the topic's end offset (markers included), as a checkpoint would record it.
+ * aborted transactions (read_committed: aborted records never appear), a
+ * record over the size limit (oversize), transaction markers stepped over,
+ * and each partition's position ends at the topic's end offset (markers
+ * included), as a checkpoint would record it. The records also come as byte
+ * ranges (RecordBatch.raw, for a job that reads bytes) equal to the lines.
  *
  * The topic is written with kafkajs' own producers (plain, gzip, transactional),
  * not through src/, so the decoder meets batches it did not build.
@@ -65,6 +67,8 @@ beforeAll(async () => {
     await t2.send({ topic: TOPIC, compression: CompressionTypes.GZIP, messages: c });
     await t2.commit();
     sent(c);
+    // Longer than the readers' record limit: reported as oversize, not as a line.
+    await plain.send({ topic: TOPIC, messages: [{ partition: p, value: `{"long":"${'x'.repeat(5000)}"}` }] });
     const z = msgs(p, 'last', 10);
     await plain.send({ topic: TOPIC, messages: z });
     sent(z);
@@ -78,18 +82,22 @@ afterAll(async () => {
 });
 
 /** Reads every partition through the connector (bounded=latest) to its end: values and final positions. */
-async function readAll(
-  client: string,
-): Promise<{ values: Map<number, string[]>; positions: Map<number, number> }> {
+async function readAll(client: string): Promise<{
+  values: Map<number, string[]>;
+  oversize: Map<number, { prefix: string; bytes: number }[]>;
+  positions: Map<number, number>;
+}> {
   const uri = parseUri(`kafka://${kafka.broker}/${TOPIC}?bounded=latest&client=${client}`);
   const splits = await kafkaSource.planSplits(uri, { parallelism: 1, now: () => Date.now() });
   const values = new Map<number, string[]>();
   const positions = new Map<number, number>();
+  const oversize = new Map<number, { prefix: string; bytes: number }[]>();
   await Promise.all(
     splits.map(async (split) => {
       const partition = (split.config as { partition: number }).partition;
-      const reader = kafkaSource.createReader(split, { maxRecordBytes: 1 << 20, now: () => Date.now() });
+      const reader = kafkaSource.createReader(split, { maxRecordBytes: 4096, now: () => Date.now() });
       const got: string[] = [];
+      const long: { prefix: string; bytes: number }[] = [];
       for (;;) {
         const pos = reader.position() as { offset: number };
         const res = await reader.poll(1000);
@@ -98,19 +106,30 @@ async function readAll(
           break;
         }
         if (res === 'idle') await new Promise((r) => setTimeout(r, 5));
-        else got.push(...res.lines);
+        else {
+          // The records as byte ranges (for a job that reads bytes) say the same as the lines.
+          const raw = (res as { raw?: { buffers: Buffer[]; starts: number[]; ends: number[] } }).raw;
+          expect(raw?.starts.map((s, k) => raw.buffers[k].toString('utf8', s, raw.ends[k]))).toEqual(
+            res.lines,
+          );
+          got.push(...res.lines);
+          long.push(...res.oversize);
+        }
       }
       await reader.close();
       values.set(partition, got);
+      oversize.set(partition, long);
     }),
   );
-  return { values, positions };
+  return { values, oversize, positions };
 }
 
 test.each(['native', 'kafkajs'])(
   'client=%s reads plain, gzip, tombstones and transactions as read_committed, to the end offsets',
   async (client) => {
-    const { values, positions } = await readAll(client);
+    const { values, oversize, positions } = await readAll(client);
+    for (const p of [0, 1])
+      expect(oversize.get(p)).toEqual([{ prefix: `{"long":"${'x'.repeat(1024 - 9)}`, bytes: 5011 }]);
     expect(values.get(0)).toEqual(expected.get(0));
     expect(values.get(1)).toEqual(expected.get(1));
     expect(expected.get(0)!.length).toBe(300 + 500 + 50 + 200 + 10);

@@ -10,7 +10,7 @@ import {
 } from '../../src/connectors/kafka/kafka-options';
 import { tweetKey } from '../../src/connectors/kafka/kafka-producer';
 import { recordKey } from '../../src/connectors/kafka/kafka-sink';
-import { PartitionQueue } from '../../src/connectors/kafka/partition-fetcher';
+import { PartitionQueue, type FetchedRecord } from '../../src/connectors/kafka/partition-fetcher';
 import { OptionError } from '../../src/runtime/errors';
 import { parseOptions } from '../../src/runtime/options';
 
@@ -96,10 +96,10 @@ describe('record keys', () => {
 });
 
 describe('PartitionQueue', () => {
-  const rec = (offset: number): { offset: number; value: Buffer } => ({
-    offset,
-    value: Buffer.from(String(offset)),
-  });
+  const rec = (offset: number): FetchedRecord => {
+    const buf = Buffer.from(String(offset));
+    return { offset, buf, start: 0, end: buf.length };
+  };
 
   it('hands out records in order; the position is the first record not handed out', () => {
     const q = new PartitionQueue(0, 10);

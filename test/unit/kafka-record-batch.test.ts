@@ -108,14 +108,18 @@ const options = (over: Partial<DecodeOptions> = {}): DecodeOptions => ({
   partition: 0,
   fetchOffset: 0,
   abortedTransactions: null,
-  maxValueBytes: 1024,
   ...over,
 });
 
+/** Decodes `set`; records with their values read as strings (null: a tombstone). */
 function decode(set: Buffer, over: Partial<DecodeOptions> = {}) {
   const out: FetchedRecord[] = [];
   const res = decodeRecordSet(set, 0, set.length, options(over), out);
-  return { ...res, records: out };
+  const records = out.map((r) => ({
+    offset: r.offset,
+    value: r.buf === null ? null : r.buf.toString('utf8', r.start, r.end),
+  }));
+  return { ...res, records, raw: out };
 }
 
 const values = (n: number, from = 0): TestRecord[] =>
@@ -277,19 +281,19 @@ describe('record batch decoder', () => {
     expect(thrown(() => decode(set)).message).toMatch(/message format v1 is not supported/);
   });
 
-  it('keeps values longer than the limit as bytes (reported as oversize by the reader)', () => {
-    const big = 'x'.repeat(2000);
+  it('leaves values where they are: byte ranges of the record set, not copies', () => {
     const set = encodeBatch({
       baseOffset: 0,
-      records: [
-        { offsetDelta: 0, value: big },
-        { offsetDelta: 1, value: 'ok' },
-      ],
+      records: [{ offsetDelta: 0, key: Buffer.from('k'), value: 'abc' }],
     });
-    const r = decode(set, { maxValueBytes: 1000 });
-    expect(Buffer.isBuffer(r.records[0].value)).toBe(true);
-    expect((r.records[0].value as Buffer).length).toBe(2000);
-    expect(r.records[1].value).toBe('ok');
+    const r = decode(set);
+    expect(r.raw[0].buf).toBe(set);
+    expect(set.toString('utf8', r.raw[0].start, r.raw[0].end)).toBe('abc');
+    // A gzip batch's values are ranges of its decompressed records instead.
+    const z = decode(encodeBatch({ baseOffset: 0, gzip: true, records: values(2) }));
+    expect(z.raw[0].buf).not.toBe(set);
+    expect(z.raw[0].buf).toBe(z.raw[1].buf);
+    expect(z.records[1].value).toBe('{"n":1}');
   });
 
   it('steps over offsets a compacted batch no longer holds', () => {

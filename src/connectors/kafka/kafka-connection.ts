@@ -229,7 +229,8 @@ export class KafkaConnection {
         at += n;
         if (this.sizeFilled < 4) return;
         this.sizeFilled = 0;
-        this.frame = Buffer.allocUnsafe(this.sizeBytes.readInt32BE(0));
+        // A buffer of its own (never Node's shared pool, never reused): records are handed on as ranges of it.
+        this.frame = Buffer.allocUnsafeSlow(this.sizeBytes.readInt32BE(0));
         this.filled = 0;
       }
       const n = Math.min(this.frame.length - this.filled, chunk.length - at);

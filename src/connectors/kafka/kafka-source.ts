@@ -41,6 +41,39 @@ import type { PartitionFetcher, PartitionQueue } from './partition-fetcher';
  */
 const fetchers = new Map<string, PartitionFetcher>();
 
+/** Bytes of an oversize record kept for its dead-letter report. */
+const OVERSIZE_PREFIX_BYTES = 1024;
+
+/**
+ * Records as UTF-8 byte ranges (record k is buffers[k][starts[k], ends[k])),
+ * the shape of the optional byte-level field `RecordBatch.raw` proposed for
+ * the connector contract (byte-level stage 1). Declared here and set
+ * structurally, so this compiles with and without that field: a job that
+ * reads bytes skips the strings, any other reads `lines`.
+ */
+interface RawRecords {
+  buffers: Buffer[];
+  starts: number[];
+  ends: number[];
+}
+
+/** A batch whose `lines` are made from `raw` only when someone reads them. */
+function rawBatch(raw: RawRecords, oversize: RecordBatch['oversize']): RecordBatch & { raw: RawRecords } {
+  let lines: string[] | undefined;
+  return {
+    get lines(): string[] {
+      if (lines === undefined) {
+        lines = new Array<string>(raw.starts.length);
+        for (let k = 0; k < lines.length; k++)
+          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
+      }
+      return lines;
+    },
+    oversize,
+    raw,
+  };
+}
+
 /** Pause of a poll while the fetcher is cut off from the broker, ms. */
 const STALLED_POLL_MS = 50;
 
@@ -57,7 +90,6 @@ function fetcherFor(cfg: KafkaSplitConfig, context: SplitReaderContext): Partiti
       topic: cfg.topic,
       fetchMaxBytes: cfg.fetchMaxBytes,
       fetchMaxWaitMs: cfg.fetchMaxWaitMs,
-      maxRecordBytes: context.maxRecordBytes,
       log: context.log,
     };
     f = client === 'kafkajs' ? new KafkajsPartitionFetcher(options) : new NativePartitionFetcher(options);
@@ -100,25 +132,26 @@ class KafkaPartitionReader implements SplitReader {
       if (!this.fetcher.stalled(Date.now())) return 'idle';
       // Cut off from the broker: an empty batch, not 'idle', so the split keeps holding the watermark back.
       await new Promise((resolve) => setTimeout(resolve, STALLED_POLL_MS));
-      return { lines: [], oversize: [] };
+      return rawBatch({ buffers: [], starts: [], ends: [] }, []);
     }
     const records = this.queue.take(maxRecords);
     this.fetcher.notifyTaken();
-    const out: RecordBatch = { lines: [], oversize: [] };
+    const raw: RawRecords = { buffers: [], starts: [], ends: [] };
+    const oversize: RecordBatch['oversize'] = [];
     const limit = this.context.maxRecordBytes;
     for (const r of records) {
       if (this.end !== null && r.offset >= this.end) break;
-      if (r.value === null) continue;
-      if (typeof r.value === 'string') {
-        // The native client decodes values up to the limit straight to strings.
-        out.lines.push(r.value);
-      } else if (r.value.length > limit) {
-        out.oversize.push({ prefix: r.value.subarray(0, 1024).toString('utf8'), bytes: r.value.length });
+      if (r.buf === null) continue;
+      const bytes = r.end - r.start;
+      if (bytes > limit) {
+        oversize.push({ prefix: r.buf.toString('utf8', r.start, r.start + OVERSIZE_PREFIX_BYTES), bytes });
       } else {
-        out.lines.push(r.value.toString('utf8'));
+        raw.buffers.push(r.buf);
+        raw.starts.push(r.start);
+        raw.ends.push(r.end);
       }
     }
-    return out;
+    return rawBatch(raw, oversize);
   }
 
   position(): unknown {

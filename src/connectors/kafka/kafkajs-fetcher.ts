@@ -237,7 +237,8 @@ export class KafkajsPartitionFetcher implements PartitionFetcher {
     const records: FetchedRecord[] = new Array<FetchedRecord>(batch.messages.length);
     for (let i = 0; i < batch.messages.length; i++) {
       const m = batch.messages[i];
-      records[i] = { offset: Number(m.offset), value: m.value };
+      // kafkajs' values are slices of its response buffer, never written again.
+      records[i] = { offset: Number(m.offset), buf: m.value, start: 0, end: m.value?.length ?? 0 };
     }
     q.push(records, Number(batch.lastOffset()));
     // Backpressure: the worker reads slower than Kafka delivers; wait, but keep the group membership alive.

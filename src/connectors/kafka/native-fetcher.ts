@@ -3,8 +3,9 @@
  * of our own over node:net, record batches decoded by record-batch-decoder.ts.
  * kafkajs spends most of a read in decoding (a 64-bit object and a string per
  * offset and timestamp, a Buffer per key and value) and in the garbage that
- * makes; this path turns each record into an offset number and a value
- * string, and nothing else (bench/KAFKA.md has the numbers).
+ * makes; this path turns each record into an offset number and the byte
+ * range of its value in the response, and nothing else (bench/KAFKA.md has
+ * the numbers).
  *
  * No consumer group at all: a fetch names partitions and offsets directly
  * (what kafkajs lacks as assign()), so nothing is joined, rebalanced or
@@ -260,7 +261,7 @@ export class NativePartitionFetcher implements PartitionFetcher {
   }
 
   private async fetchFrom(leader: string, parts: { q: PartitionQueue; offset: number }[]): Promise<void> {
-    const { topic, fetchMaxBytes, fetchMaxWaitMs, maxRecordBytes } = this.options;
+    const { topic, fetchMaxBytes, fetchMaxWaitMs } = this.options;
     const request = encodeFetchRequest({
       topic,
       partitions: parts.map<FetchPartitionRequest>(({ q, offset }) => ({ partition: q.partition, offset })),
@@ -309,7 +310,6 @@ export class NativePartitionFetcher implements PartitionFetcher {
           partition: p.partition,
           fetchOffset: asked.offset,
           abortedTransactions: p.abortedTransactions,
-          maxValueBytes: maxRecordBytes,
         },
         records,
       );

@@ -61,8 +61,6 @@ export interface FetcherOptions {
   topic: string;
   fetchMaxBytes: number;
   fetchMaxWaitMs: number;
-  /** Values longer than this are kept as bytes (reported as oversize), not decoded to strings. */
-  maxRecordBytes: number;
   log?: ConnectorLog;
 }
 

@@ -2,8 +2,10 @@
  * Decodes the record set of one partition in a Fetch response: a sequence of
  * Kafka RecordBatch v2 (magic 2), the only format Kafka 3.x writes. Made for
  * the native fetch path: offsets as plain numbers (never 64-bit objects or
- * strings), values decoded straight to strings, keys, timestamps and headers
- * skipped without allocating anything, one object per record.
+ * strings), values left where they are in the response (a byte range, not a
+ * copy and not a string: the reader makes strings only if the job asks for
+ * them), keys, timestamps and headers skipped without allocating anything,
+ * one small object per record.
  *
  * What a record set may hold, and what this does with it:
  * - a truncated last batch (the broker cuts the response at the size asked
@@ -30,10 +32,16 @@ import { gunzipSync } from 'node:zlib';
 import { FloeError } from '../../runtime/errors';
 import { crc32c } from './crc32c';
 
-/** One record fetched: its offset and its value (a string, or bytes when longer than the limit; null: a tombstone). */
+/**
+ * One record fetched: its offset and its value, the bytes buf[start, end)
+ * (buf null: a tombstone). `buf` is never written again (a response buffer
+ * of its own, or kafkajs' value), so the range can be handed on as it is.
+ */
 export interface FetchedRecord {
   offset: number;
-  value: string | Buffer | null;
+  buf: Buffer | null;
+  start: number;
+  end: number;
 }
 
 /** An aborted transaction listed in a read_committed Fetch response. */
@@ -50,8 +58,6 @@ export interface DecodeOptions {
   fetchOffset: number;
   /** read_committed: the response's aborted transactions (null or empty: none). */
   abortedTransactions: AbortedTransaction[] | null;
-  /** Values longer than this stay bytes (the reader reports them as oversize); shorter ones become strings. */
-  maxValueBytes: number;
 }
 
 export interface DecodeResult {
@@ -194,7 +200,6 @@ function decodeRecords(
 ): void {
   const c = new Cursor(buf, start);
   const from = options.fetchOffset;
-  const limit = options.maxValueBytes;
   try {
     for (let i = 0; i < count; i++) {
       const length = c.varint();
@@ -207,10 +212,8 @@ function decodeRecords(
       if (keyLength > 0) c.pos += keyLength;
       const valueLength = c.varint();
       if (offset >= from) {
-        let value: string | Buffer | null = null;
-        if (valueLength > limit) value = buf.subarray(c.pos, c.pos + valueLength);
-        else if (valueLength >= 0) value = buf.toString('utf8', c.pos, c.pos + valueLength);
-        out.push({ offset, value });
+        if (valueLength < 0) out.push({ offset, buf: null, start: 0, end: 0 });
+        else out.push({ offset, buf, start: c.pos, end: c.pos + valueLength });
       }
       // Headers are skipped whole: the record's length says where it ends.
       c.pos = recordEnd;
