@@ -6,11 +6,7 @@ import {
   encodeFetchRequest,
 } from '../../src/connectors/kafka/kafka-fetch-protocol';
 import { RequestWriter } from '../../src/connectors/kafka/kafka-connection';
-import {
-  decodeRecordSet,
-  type DecodeOptions,
-  type FetchedRecord,
-} from '../../src/connectors/kafka/record-batch-decoder';
+import { decodeRecordSet, type DecodeOptions } from '../../src/connectors/kafka/record-batch-decoder';
 import { FloeError } from '../../src/runtime/errors';
 
 /*
@@ -113,8 +109,10 @@ const options = (over: Partial<DecodeOptions> = {}): DecodeOptions => ({
 
 /** Decodes `set`; records with their values read as strings (null: a tombstone). */
 function decode(set: Buffer, over: Partial<DecodeOptions> = {}) {
-  const out: FetchedRecord[] = [];
-  const res = decodeRecordSet(set, 0, set.length, options(over), out);
+  const out: { offset: number; buf: Buffer | null; start: number; end: number }[] = [];
+  const res = decodeRecordSet(set, 0, set.length, options(over), {
+    add: (offset, buf, start, end) => out.push({ offset, buf, start, end }),
+  });
   const records = out.map((r) => ({
     offset: r.offset,
     value: r.buf === null ? null : r.buf.toString('utf8', r.start, r.end),

@@ -134,23 +134,23 @@ class KafkaPartitionReader implements SplitReader {
       await new Promise((resolve) => setTimeout(resolve, STALLED_POLL_MS));
       return rawBatch({ buffers: [], starts: [], ends: [] }, []);
     }
-    const records = this.queue.take(maxRecords);
-    this.fetcher.notifyTaken();
     const raw: RawRecords = { buffers: [], starts: [], ends: [] };
     const oversize: RecordBatch['oversize'] = [];
     const limit = this.context.maxRecordBytes;
-    for (const r of records) {
-      if (this.end !== null && r.offset >= this.end) break;
-      if (r.buf === null) continue;
-      const bytes = r.end - r.start;
-      if (bytes > limit) {
-        oversize.push({ prefix: r.buf.toString('utf8', r.start, r.start + OVERSIZE_PREFIX_BYTES), bytes });
+    this.queue.take(maxRecords, this.end, (_offset, buf, start, end) => {
+      if (buf === null) return; // a tombstone: nothing for the job
+      if (end - start > limit) {
+        oversize.push({
+          prefix: buf.toString('utf8', start, start + OVERSIZE_PREFIX_BYTES),
+          bytes: end - start,
+        });
       } else {
-        raw.buffers.push(r.buf);
-        raw.starts.push(r.start);
-        raw.ends.push(r.end);
+        raw.buffers.push(buf);
+        raw.starts.push(start);
+        raw.ends.push(end);
       }
-    }
+    });
+    this.fetcher.notifyTaken();
     return rawBatch(raw, oversize);
   }
 

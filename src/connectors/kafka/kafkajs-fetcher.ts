@@ -23,7 +23,6 @@ import {
   PartitionQueue,
   STALL_MS,
   START_ATTEMPTS,
-  type FetchedRecord,
   type FetcherOptions,
   type PartitionFetcher,
 } from './partition-fetcher';
@@ -234,13 +233,9 @@ export class KafkajsPartitionFetcher implements PartitionFetcher {
   private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const q = this.queues.get(batch.partition);
     if (q === undefined || isStale()) return;
-    const records: FetchedRecord[] = new Array<FetchedRecord>(batch.messages.length);
-    for (let i = 0; i < batch.messages.length; i++) {
-      const m = batch.messages[i];
-      // kafkajs' values are slices of its response buffer, never written again.
-      records[i] = { offset: Number(m.offset), buf: m.value, start: 0, end: m.value?.length ?? 0 };
-    }
-    q.push(records, Number(batch.lastOffset()));
+    // kafkajs' values are slices of its response buffer, never written again.
+    for (const m of batch.messages) q.add(Number(m.offset), m.value, 0, m.value?.length ?? 0);
+    q.advance(Number(batch.lastOffset()));
     // Backpressure: the worker reads slower than Kafka delivers; wait, but keep the group membership alive.
     while (this.consumer !== null && this.buffered() >= MAX_BUFFERED && isRunning() && !isStale()) {
       await new Promise<void>((resolve) => {

@@ -42,7 +42,7 @@ import {
   type FetcherOptions,
   type PartitionFetcher,
 } from './partition-fetcher';
-import { decodeRecordSet, type FetchedRecord } from './record-batch-decoder';
+import { decodeRecordSet } from './record-batch-decoder';
 
 const CONNECT_TIMEOUT_MS = 3000;
 /** A request gets this long beyond the broker's fetch wait before the connection counts as dead. */
@@ -300,7 +300,6 @@ export class NativePartitionFetcher implements PartitionFetcher {
         continue;
       }
       if (p.recordsEnd === p.recordsStart) continue;
-      const records: FetchedRecord[] = [];
       const res = decodeRecordSet(
         body,
         p.recordsStart,
@@ -311,9 +310,9 @@ export class NativePartitionFetcher implements PartitionFetcher {
           fetchOffset: asked.offset,
           abortedTransactions: p.abortedTransactions,
         },
-        records,
+        asked.q,
       );
-      asked.q.push(records, res.nextOffset - 1);
+      asked.q.advance(res.nextOffset - 1);
     }
     if (stale) throw new StaleMetadata();
   }

@@ -7,13 +7,18 @@
  * over node:net (native-fetcher.ts).
  */
 import type { ConnectorLog } from '../contract';
-import type { FetchedRecord } from './record-batch-decoder';
+import type { RecordSink } from './record-batch-decoder';
 
-export type { FetchedRecord } from './record-batch-decoder';
-
-/** One partition's fetched records not yet handed to its reader. */
-export class PartitionQueue {
-  private items: FetchedRecord[] = [];
+/**
+ * One partition's fetched records not yet handed to its reader, in columns
+ * (offset, buffer, start, end): no object per record, since records wait here
+ * long enough to survive young-generation GCs (see RecordSink).
+ */
+export class PartitionQueue implements RecordSink {
+  private offsets: number[] = [];
+  private bufs: (Buffer | null)[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
   private head = 0;
   /** Offset after the last record (or control record) fetched; where the next fetch starts. */
   fetchedNext: number;
@@ -26,16 +31,25 @@ export class PartitionQueue {
   }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.offsets.length - this.head;
   }
 
   /** Offset of the first record not handed out yet. */
   nextOffset(): number {
-    return this.head < this.items.length ? this.items[this.head].offset : this.fetchedNext;
+    return this.head < this.offsets.length ? this.offsets[this.head] : this.fetchedNext;
   }
 
-  push(records: FetchedRecord[], lastOffset: number): void {
-    for (const r of records) if (r.offset >= this.fetchedNext) this.items.push(r);
+  /** One fetched record; dropped when fetched before (a re-join or a stale fetch). Call advance() after a batch. */
+  add(offset: number, buf: Buffer | null, start: number, end: number): void {
+    if (offset < this.fetchedNext) return;
+    this.offsets.push(offset);
+    this.bufs.push(buf);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  /** The fetch got up to `lastOffset` (records, markers or aborted records alike): the next starts after it. */
+  advance(lastOffset: number): void {
     this.fetchedNext = Math.max(this.fetchedNext, lastOffset + 1);
   }
 
@@ -44,15 +58,31 @@ export class PartitionQueue {
     this.fetchedNext = Math.max(this.fetchedNext, offset);
   }
 
-  take(max: number): FetchedRecord[] {
-    const end = Math.min(this.items.length, this.head + max);
-    const out = this.items.slice(this.head, end);
-    this.head = end;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+  /**
+   * Hands out up to `max` records in offset order, stopping before
+   * `endOffset` (null: no end), to `each`; returns how many.
+   */
+  take(
+    max: number,
+    endOffset: number | null,
+    each: (offset: number, buf: Buffer | null, start: number, end: number) => void,
+  ): number {
+    const stop = Math.min(this.offsets.length, this.head + max);
+    let i = this.head;
+    for (; i < stop; i++) {
+      if (endOffset !== null && this.offsets[i] >= endOffset) break;
+      each(this.offsets[i], this.bufs[i], this.starts[i], this.ends[i]);
+    }
+    const taken = i - this.head;
+    this.head = i;
+    if (this.head > 4096 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.bufs = this.bufs.slice(this.head);
+      this.starts = this.starts.slice(this.head);
+      this.ends = this.ends.slice(this.head);
       this.head = 0;
     }
-    return out;
+    return taken;
   }
 }
 

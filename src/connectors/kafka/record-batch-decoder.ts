@@ -4,8 +4,7 @@
  * the native fetch path: offsets as plain numbers (never 64-bit objects or
  * strings), values left where they are in the response (a byte range, not a
  * copy and not a string: the reader makes strings only if the job asks for
- * them), keys, timestamps and headers skipped without allocating anything,
- * one small object per record.
+ * them), keys, timestamps and headers skipped without allocating anything.
  *
  * What a record set may hold, and what this does with it:
  * - a truncated last batch (the broker cuts the response at the size asked
@@ -33,15 +32,15 @@ import { FloeError } from '../../runtime/errors';
 import { crc32c } from './crc32c';
 
 /**
- * One record fetched: its offset and its value, the bytes buf[start, end)
- * (buf null: a tombstone). `buf` is never written again (a response buffer
- * of its own, or kafkajs' value), so the range can be handed on as it is.
+ * Where decoded records go, one call per record: its offset and its value,
+ * the bytes buf[start, end) (buf null: a tombstone). `buf` is never written
+ * again (a response buffer of its own), so the range can be handed on as it
+ * is. A call per record, not an object per record: thousands of fetched
+ * records wait in a queue, and objects that wait survive young-generation
+ * GCs and get copied (this halved the scavenge time of a job from Kafka).
  */
-export interface FetchedRecord {
-  offset: number;
-  buf: Buffer | null;
-  start: number;
-  end: number;
+export interface RecordSink {
+  add(offset: number, buf: Buffer | null, start: number, end: number): void;
 }
 
 /** An aborted transaction listed in a read_committed Fetch response. */
@@ -118,15 +117,15 @@ class Cursor {
 }
 
 /**
- * Appends the records of `set` (buf[start, end)) at or after the fetch
- * offset to `out` and says where the next fetch starts.
+ * Hands the records of `set` (buf[start, end)) at or after the fetch offset
+ * to `out` and says where the next fetch starts.
  */
 export function decodeRecordSet(
   buf: Buffer,
   start: number,
   end: number,
   options: DecodeOptions,
-  out: FetchedRecord[],
+  out: RecordSink,
 ): DecodeResult {
   let pos = start;
   let nextOffset = options.fetchOffset;
@@ -196,7 +195,7 @@ function decodeRecords(
   count: number,
   baseOffset: number,
   options: DecodeOptions,
-  out: FetchedRecord[],
+  out: RecordSink,
 ): void {
   const c = new Cursor(buf, start);
   const from = options.fetchOffset;
@@ -212,8 +211,8 @@ function decodeRecords(
       if (keyLength > 0) c.pos += keyLength;
       const valueLength = c.varint();
       if (offset >= from) {
-        if (valueLength < 0) out.push({ offset, buf: null, start: 0, end: 0 });
-        else out.push({ offset, buf, start: c.pos, end: c.pos + valueLength });
+        if (valueLength < 0) out.add(offset, null, 0, 0);
+        else out.add(offset, buf, c.pos, c.pos + valueLength);
       }
       // Headers are skipped whole: the record's length says where it ends.
       c.pos = recordEnd;
