@@ -62,6 +62,14 @@ describe('kafka URI and options', () => {
     );
   });
 
+  it('source client: native by default, kafkajs on request, anything else rejected by name', () => {
+    expect(parseOptions(kafkaSourceSchema, {}, 'kafka').client).toBe('native');
+    expect(parseOptions(kafkaSourceSchema, { client: 'kafkajs' }, 'kafka').client).toBe('kafkajs');
+    expect(() => parseOptions(kafkaSourceSchema, { client: 'rdkafka' }, 'kafka')).toThrow(
+      /option kafka.client: expected one of native, kafkajs/,
+    );
+  });
+
   it('sink options: defaults and validation', () => {
     expect(parseOptions(kafkaSinkSchema, {}, 'kafka')).toMatchObject({ partitions: 1, 'commit-attempts': 8 });
     expect(() => parseOptions(kafkaSinkSchema, { partitions: '0' }, 'kafka')).toThrow(
@@ -88,34 +96,67 @@ describe('record keys', () => {
 });
 
 describe('PartitionQueue', () => {
-  const rec = (offset: number): { offset: number; value: Buffer } => ({
-    offset,
-    value: Buffer.from(String(offset)),
-  });
+  const fill = (q: PartitionQueue, offsets: number[], last: number): void => {
+    for (const o of offsets) {
+      const buf = Buffer.from(String(o));
+      q.add(o, buf, 0, buf.length);
+    }
+    q.advance(last);
+  };
+  const take = (q: PartitionQueue, max: number, end: number | null = null): number[] => {
+    const got: number[] = [];
+    q.take(max, end, (offset, buf, start, stop) => {
+      expect(buf?.toString('utf8', start, stop)).toBe(String(offset));
+      got.push(offset);
+    });
+    return got;
+  };
 
   it('hands out records in order; the position is the first record not handed out', () => {
     const q = new PartitionQueue(0, 10);
     expect(q.nextOffset()).toBe(10);
-    q.push([rec(10), rec(11), rec(12)], 12);
-    expect(q.take(2).map((r) => r.offset)).toEqual([10, 11]);
+    fill(q, [10, 11, 12], 12);
+    expect(take(q, 2)).toEqual([10, 11]);
     expect(q.nextOffset()).toBe(12);
-    expect(q.take(5).map((r) => r.offset)).toEqual([12]);
+    expect(take(q, 5)).toEqual([12]);
     expect(q.nextOffset()).toBe(13);
   });
 
   it('drops records fetched again (a re-join or a stale fetch) and steps over transaction markers', () => {
     const q = new PartitionQueue(0, 0);
-    q.push([rec(0), rec(1)], 1);
-    q.push([rec(0), rec(1), rec(2)], 2);
-    expect(q.take(10).map((r) => r.offset)).toEqual([0, 1, 2]);
+    fill(q, [0, 1], 1);
+    fill(q, [0, 1, 2], 2);
+    expect(take(q, 10)).toEqual([0, 1, 2]);
     // offsets 3 (a record) and 4 (its commit marker): the batch's last offset counts the marker
-    q.push([rec(3)], 4);
-    expect(q.take(10).map((r) => r.offset)).toEqual([3]);
+    fill(q, [3], 4);
+    expect(take(q, 10)).toEqual([3]);
     expect(q.nextOffset()).toBe(5);
     q.skipTo(7);
     expect(q.nextOffset()).toBe(7);
     q.skipTo(6);
     expect(q.nextOffset()).toBe(7);
+  });
+
+  it('stops before the end offset of a bounded split, leaving the rest where it was', () => {
+    const q = new PartitionQueue(0, 0);
+    fill(q, [0, 1, 2, 3], 3);
+    expect(take(q, 10, 2)).toEqual([0, 1]);
+    expect(q.nextOffset()).toBe(2);
+    expect(q.length).toBe(2);
+  });
+
+  it('keeps handing out the right records after compacting its columns', () => {
+    const q = new PartitionQueue(0, 0);
+    const n = 20_000;
+    fill(
+      q,
+      Array.from({ length: n }, (_, i) => i),
+      n - 1,
+    );
+    const got: number[] = [];
+    while (q.length > 0) got.push(...take(q, 3000));
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(q.nextOffset()).toBe(n);
   });
 });
 

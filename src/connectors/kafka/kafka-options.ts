@@ -2,6 +2,10 @@ import { OptionError } from '../../runtime/errors';
 import type { Schema } from '../../runtime/options';
 import type { ParsedUri } from '../contract';
 
+/** The clients that can fetch a source's records (partition-fetcher.ts). */
+export const KAFKA_CLIENTS = ['native', 'kafkajs'] as const;
+export type KafkaClientKind = (typeof KAFKA_CLIENTS)[number];
+
 /** kafka://HOST:PORT[,HOST:PORT...]/TOPIC source options (query string). */
 export const kafkaSourceSchema = {
   bounded: {
@@ -42,6 +46,12 @@ export const kafkaSourceSchema = {
     default: 5,
     min: 1,
     doc: 'attempts to reach the broker at start before the job fails',
+  },
+  client: {
+    type: 'enum',
+    values: KAFKA_CLIENTS,
+    default: 'native',
+    doc: 'how records are fetched: native (Fetch requests of our own, record batches v2, compression none or gzip) or kafkajs (any codec kafkajs has)',
   },
 } satisfies Schema;
 
@@ -119,6 +129,8 @@ export interface KafkaSplitConfig {
   end: number | null;
   fetchMaxBytes: number;
   fetchMaxWaitMs: number;
+  /** Absent in splits planned before the option existed: the default. */
+  client?: KafkaClientKind;
 }
 
 /** A Kafka split's position in checkpoints: the next offset to read, and the end a bounded split keeps across restores. */

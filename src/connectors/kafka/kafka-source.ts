@@ -27,10 +27,13 @@ import { connectAdmin, createKafka, kafkaError } from './kafka-client';
 import {
   kafkaSourceSchema,
   parseKafkaAddress,
+  type KafkaClientKind,
   type KafkaPosition,
   type KafkaSplitConfig,
 } from './kafka-options';
-import { PartitionFetcher, type PartitionQueue } from './partition-fetcher';
+import { KafkajsPartitionFetcher } from './kafkajs-fetcher';
+import { NativePartitionFetcher } from './native-fetcher';
+import type { PartitionFetcher, PartitionQueue } from './partition-fetcher';
 
 /**
  * One fetcher per (brokers, topic) in this worker thread, shared by the
@@ -38,23 +41,58 @@ import { PartitionFetcher, type PartitionQueue } from './partition-fetcher';
  */
 const fetchers = new Map<string, PartitionFetcher>();
 
+/** Bytes of an oversize record kept for its dead-letter report. */
+const OVERSIZE_PREFIX_BYTES = 1024;
+
+/**
+ * Records as UTF-8 byte ranges (record k is buffers[k][starts[k], ends[k])),
+ * the shape of the optional byte-level field `RecordBatch.raw` proposed for
+ * the connector contract (byte-level stage 1). Declared here and set
+ * structurally, so this compiles with and without that field: a job that
+ * reads bytes skips the strings, any other reads `lines`.
+ */
+interface RawRecords {
+  buffers: Buffer[];
+  starts: number[];
+  ends: number[];
+}
+
+/** A batch whose `lines` are made from `raw` only when someone reads them. */
+function rawBatch(raw: RawRecords, oversize: RecordBatch['oversize']): RecordBatch & { raw: RawRecords } {
+  let lines: string[] | undefined;
+  return {
+    get lines(): string[] {
+      if (lines === undefined) {
+        lines = new Array<string>(raw.starts.length);
+        for (let k = 0; k < lines.length; k++)
+          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
+      }
+      return lines;
+    },
+    oversize,
+    raw,
+  };
+}
+
 /** Pause of a poll while the fetcher is cut off from the broker, ms. */
 const STALLED_POLL_MS = 50;
 
 /** Main thread: split id -> end offset of a bounded split as planned (for reporting ended splits' offsets). */
 const plannedEnds = new Map<string, number>();
 
-function fetcherFor(cfg: KafkaSplitConfig, log: ConnectorLog | undefined): PartitionFetcher {
-  const key = `${cfg.brokers.join(',')}/${cfg.topic}`;
+function fetcherFor(cfg: KafkaSplitConfig, context: SplitReaderContext): PartitionFetcher {
+  const client = cfg.client ?? 'native';
+  const key = `${client}:${cfg.brokers.join(',')}/${cfg.topic}`;
   let f = fetchers.get(key);
   if (f === undefined) {
-    f = new PartitionFetcher({
+    const options = {
       brokers: cfg.brokers,
       topic: cfg.topic,
       fetchMaxBytes: cfg.fetchMaxBytes,
       fetchMaxWaitMs: cfg.fetchMaxWaitMs,
-      log,
-    });
+      log: context.log,
+    };
+    f = client === 'kafkajs' ? new KafkajsPartitionFetcher(options) : new NativePartitionFetcher(options);
     fetchers.set(key, f);
   }
   return f;
@@ -74,7 +112,7 @@ class KafkaPartitionReader implements SplitReader {
     position: KafkaPosition | undefined,
   ) {
     this.end = position?.end !== undefined ? position.end : cfg.end;
-    this.fetcher = fetcherFor(cfg, context.log);
+    this.fetcher = fetcherFor(cfg, context);
     this.queue = this.fetcher.add(cfg.partition, position?.offset ?? cfg.start);
   }
 
@@ -94,22 +132,26 @@ class KafkaPartitionReader implements SplitReader {
       if (!this.fetcher.stalled(Date.now())) return 'idle';
       // Cut off from the broker: an empty batch, not 'idle', so the split keeps holding the watermark back.
       await new Promise((resolve) => setTimeout(resolve, STALLED_POLL_MS));
-      return { lines: [], oversize: [] };
+      return rawBatch({ buffers: [], starts: [], ends: [] }, []);
     }
-    const records = this.queue.take(maxRecords);
-    this.fetcher.notifyTaken();
-    const out: RecordBatch = { lines: [], oversize: [] };
+    const raw: RawRecords = { buffers: [], starts: [], ends: [] };
+    const oversize: RecordBatch['oversize'] = [];
     const limit = this.context.maxRecordBytes;
-    for (const r of records) {
-      if (this.end !== null && r.offset >= this.end) break;
-      if (r.value === null) continue;
-      if (r.value.length > limit) {
-        out.oversize.push({ prefix: r.value.subarray(0, 1024).toString('utf8'), bytes: r.value.length });
+    this.queue.take(maxRecords, this.end, (_offset, buf, start, end) => {
+      if (buf === null) return; // a tombstone: nothing for the job
+      if (end - start > limit) {
+        oversize.push({
+          prefix: buf.toString('utf8', start, start + OVERSIZE_PREFIX_BYTES),
+          bytes: end - start,
+        });
       } else {
-        out.lines.push(r.value.toString('utf8'));
+        raw.buffers.push(buf);
+        raw.starts.push(start);
+        raw.ends.push(end);
       }
-    }
-    return out;
+    });
+    this.fetcher.notifyTaken();
+    return rawBatch(raw, oversize);
   }
 
   position(): unknown {
@@ -137,7 +179,7 @@ class KafkaPartitionReader implements SplitReader {
 export const kafkaSource: SourceConnector = {
   scheme: 'kafka',
   usage:
-    'kafka://HOST:PORT/TOPIC  JSON lines, one per record; a split per partition; ?bounded=latest stops at the end offsets seen at start; ?group=ID for lag monitoring',
+    'kafka://HOST:PORT/TOPIC  JSON lines, one per record; a split per partition; ?bounded=latest stops at the end offsets seen at start; ?group=ID for lag monitoring; ?client=native|kafkajs',
 
   async planSplits(uri: ParsedUri, context: PlanContext): Promise<SplitDescriptor[]> {
     const { brokers, topic } = parseKafkaAddress(uri, 'source');
@@ -165,6 +207,7 @@ export const kafkaSource: SourceConnector = {
             end: opts.bounded === 'latest' ? high : null,
             fetchMaxBytes: opts['fetch-max-bytes'],
             fetchMaxWaitMs: opts['fetch-max-wait'],
+            client: opts.client as KafkaClientKind,
           };
           return {
             id: `kafka:${topic}/${o.partition}`,

@@ -1,34 +1,26 @@
 /**
- * Reads chosen partitions of one topic from chosen offsets, inside one worker
- * thread, for all of that worker's Kafka splits at once (one connection set
- * and one fetch loop per worker, not per partition).
- *
- * kafkajs only consumes through a consumer group. This uses a group of its
- * own (a fresh id per fetcher, so no other process ever joins it and a
- * SIGKILLed run never holds up a restarted one's join) whose assigner hands
- * this single member exactly the partitions asked for: kafkajs' missing
- * assign(). Offsets are never committed to that group; where to read is ours:
- * after every (re)join the partitions are sought to the next offset not yet
- * fetched, and anything older that arrives anyway is dropped.
+ * What the Kafka source's readers need from a Kafka client, inside one
+ * worker thread: fetch chosen partitions of one topic from chosen offsets
+ * (one fetcher per worker and topic, for all of that worker's Kafka splits),
+ * into one queue per partition. Two implementations, chosen by the source's
+ * `client` option: kafkajs (kafkajs-fetcher.ts) and our own Fetch requests
+ * over node:net (native-fetcher.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Consumer, type EachBatchPayload, type PartitionAssigner } from 'kafkajs';
-import { FloeError } from '../../runtime/errors';
 import type { ConnectorLog } from '../contract';
-import { withRetry } from '../../runtime/retry';
-import { createKafka, kafkaError, kafkaRetriable } from './kafka-client';
+import type { RecordSink } from './record-batch-decoder';
 
-export interface FetchedRecord {
-  offset: number;
-  /** null: a tombstone (no value). */
-  value: Buffer | null;
-}
-
-/** One partition's fetched records not yet handed to its reader. */
-export class PartitionQueue {
-  private items: FetchedRecord[] = [];
+/**
+ * One partition's fetched records not yet handed to its reader, in columns
+ * (offset, buffer, start, end): no object per record, since records wait here
+ * long enough to survive young-generation GCs (see RecordSink).
+ */
+export class PartitionQueue implements RecordSink {
+  private offsets: number[] = [];
+  private bufs: (Buffer | null)[] = [];
+  private starts: number[] = [];
+  private ends: number[] = [];
   private head = 0;
-  /** Offset after the last record (or control record) fetched; where a re-join seeks to. */
+  /** Offset after the last record (or control record) fetched; where the next fetch starts. */
   fetchedNext: number;
 
   constructor(
@@ -39,16 +31,25 @@ export class PartitionQueue {
   }
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.offsets.length - this.head;
   }
 
   /** Offset of the first record not handed out yet. */
   nextOffset(): number {
-    return this.head < this.items.length ? this.items[this.head].offset : this.fetchedNext;
+    return this.head < this.offsets.length ? this.offsets[this.head] : this.fetchedNext;
   }
 
-  push(records: FetchedRecord[], lastOffset: number): void {
-    for (const r of records) if (r.offset >= this.fetchedNext) this.items.push(r);
+  /** One fetched record; dropped when fetched before (a re-join or a stale fetch). Call advance() after a batch. */
+  add(offset: number, buf: Buffer | null, start: number, end: number): void {
+    if (offset < this.fetchedNext) return;
+    this.offsets.push(offset);
+    this.bufs.push(buf);
+    this.starts.push(start);
+    this.ends.push(end);
+  }
+
+  /** The fetch got up to `lastOffset` (records, markers or aborted records alike): the next starts after it. */
+  advance(lastOffset: number): void {
     this.fetchedNext = Math.max(this.fetchedNext, lastOffset + 1);
   }
 
@@ -57,26 +58,33 @@ export class PartitionQueue {
     this.fetchedNext = Math.max(this.fetchedNext, offset);
   }
 
-  take(max: number): FetchedRecord[] {
-    const end = Math.min(this.items.length, this.head + max);
-    const out = this.items.slice(this.head, end);
-    this.head = end;
-    if (this.head > 4096 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+  /**
+   * Hands out up to `max` records in offset order, stopping before
+   * `endOffset` (null: no end), to `each`; returns how many.
+   */
+  take(
+    max: number,
+    endOffset: number | null,
+    each: (offset: number, buf: Buffer | null, start: number, end: number) => void,
+  ): number {
+    const stop = Math.min(this.offsets.length, this.head + max);
+    let i = this.head;
+    for (; i < stop; i++) {
+      if (endOffset !== null && this.offsets[i] >= endOffset) break;
+      each(this.offsets[i], this.bufs[i], this.starts[i], this.ends[i]);
+    }
+    const taken = i - this.head;
+    this.head = i;
+    if (this.head > 4096 && this.head * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(this.head);
+      this.bufs = this.bufs.slice(this.head);
+      this.starts = this.starts.slice(this.head);
+      this.ends = this.ends.slice(this.head);
       this.head = 0;
     }
-    return out;
+    return taken;
   }
 }
-
-/** Attempts to join and start fetching (a broker restarting while the job starts): about 2 minutes in all. */
-const START_ATTEMPTS = 16;
-
-/** A fetcher with no completed fetch for this long (plus the fetch wait) is cut off from the broker. */
-const STALL_MS = 3000;
-
-/** Records a fetcher holds per worker before its fetch loop waits for readers to catch up. */
-const MAX_BUFFERED = 50_000;
 
 export interface FetcherOptions {
   brokers: string[];
@@ -86,227 +94,40 @@ export interface FetcherOptions {
   log?: ConnectorLog;
 }
 
-export class PartitionFetcher {
-  private readonly queues = new Map<number, PartitionQueue>();
-  private consumer: Consumer | null = null;
-  private starting: Promise<void> | null = null;
-  private failure: FloeError | null = null;
-  private drained: (() => void) | null = null;
-  private readonly groupId = `floe-reader-${randomUUID()}`;
-  /** Counts starts, so that a superseded start's retries stop. */
-  private generation = 0;
-  /** Processing time of the last completed fetch (empty ones too), ms; 0 before the first. */
-  private lastFetchAt = 0;
+/** Attempts to (re)connect and start fetching (a broker restarting): about 2 minutes in all. */
+export const START_ATTEMPTS = 16;
 
-  constructor(private readonly options: FetcherOptions) {}
+/** A fetcher with no completed fetch for this long (plus the fetch wait) is cut off from the broker. */
+export const STALL_MS = 3000;
 
-  /** Registers a partition starting at `offset`; once fetching has started, the consumer re-joins to take it. */
-  add(partition: number, offset: number): PartitionQueue {
-    const q = new PartitionQueue(partition, offset);
-    this.queues.set(partition, q);
-    if (this.starting !== null && this.failure === null) {
-      // The assignment is fixed per join: a new consumer (in a new join) asks for the new set.
-      this.starting = null;
-      void this.ensureStarted().catch(() => undefined);
-    }
-    return q;
-  }
+/** Records a fetcher holds per worker before its fetch loop waits for readers to catch up. */
+export const MAX_BUFFERED = 50_000;
 
-  /** Starts fetching (once); resolves when the consumer has joined. Throws what made it fail. */
-  ensureStarted(): Promise<void> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.starting !== null) return this.starting;
-    const generation = ++this.generation;
-    // A newer start (partitions added) supersedes this one, retries included.
-    const superseded = (): boolean => generation !== this.generation;
-    this.starting = withRetry(() => (superseded() ? Promise.resolve() : this.start(superseded)), {
-      attempts: START_ATTEMPTS,
-      initialDelayMs: 500,
-      maxDelayMs: 10_000,
-      retryOn: (err) => kafkaRetriable(err) && this.queues.size > 0 && !superseded(),
-      onRetry: (err, attempt, delayMs) => {
-        this.options.log?.('warn', 'kafka source: cannot start reading yet, retrying', {
-          attempt,
-          delayMs,
-          error: (err as Error)?.message,
-        });
-      },
-    }).catch((err: unknown) => {
-      if (superseded()) return;
-      this.failure = kafkaError('SOURCE_IO', `kafka source ${this.options.topic}`, err);
-      throw this.failure;
-    });
-    return this.starting;
-  }
-
+export interface PartitionFetcher {
+  /** Registers a partition starting at `offset`; a running fetcher picks it up. */
+  add(partition: number, offset: number): PartitionQueue;
+  /** Starts fetching (once); resolves when connected. Throws what made it fail. */
+  ensureStarted(): Promise<void>;
   /**
-   * True while no fetch has completed lately (joining, or the broker is
+   * True while no fetch has completed lately (connecting, or the broker is
    * unreachable): the partitions are not idle, only cut off, and must keep
    * holding the watermark back, or their records would be late once the
    * broker is back.
    */
-  stalled(now: number): boolean {
-    return now - this.lastFetchAt > STALL_MS + this.options.fetchMaxWaitMs;
-  }
-
+  stalled(now: number): boolean;
   /** Reader side: throws a fatal fetch error, if any. */
-  check(): void {
-    if (this.failure !== null) throw this.failure;
-  }
-
+  check(): void;
   /** A reader took records: the fetch loop may go on. */
-  notifyTaken(): void {
-    if (this.drained !== null && this.buffered() < MAX_BUFFERED / 2) {
-      const d = this.drained;
-      this.drained = null;
-      d();
-    }
-  }
+  notifyTaken(): void;
+  isEmpty(): boolean;
+  /** Stops fetching a partition (its bounded split ended or its reader closed); closes when none is left. */
+  release(partition: number): Promise<void>;
+  close(): Promise<void>;
+}
 
-  private buffered(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
-  }
-
-  isEmpty(): boolean {
-    return this.queues.size === 0;
-  }
-
-  /** Stops fetching a partition (its bounded split ended or its reader closed). */
-  async release(partition: number): Promise<void> {
-    this.queues.delete(partition);
-    if (this.consumer !== null && this.queues.size > 0) {
-      this.consumer.pause([{ topic: this.options.topic, partitions: [partition] }]);
-      return;
-    }
-    if (this.queues.size === 0) await this.close();
-  }
-
-  async close(): Promise<void> {
-    const c = this.consumer;
-    this.consumer = null;
-    const d = this.drained;
-    this.drained = null;
-    d?.();
-    await c?.disconnect().catch(() => undefined);
-  }
-
-  private assigner(): PartitionAssigner {
-    const topic = this.options.topic;
-    const wanted = (): number[] => [...this.queues.keys()].sort((a, b) => a - b);
-    return () => ({
-      name: 'FloeChosenPartitions',
-      version: 1,
-      protocol: ({ topics }) => ({
-        name: 'FloeChosenPartitions',
-        metadata: AssignerProtocol.MemberMetadata.encode({
-          version: 1,
-          topics,
-          userData: Buffer.from(JSON.stringify(wanted())),
-        }),
-      }),
-      // Each member gets what it asked for (the group has one member: ours).
-      assign: async ({ members }) =>
-        members.map(({ memberId, memberMetadata }) => {
-          const meta = AssignerProtocol.MemberMetadata.decode(memberMetadata);
-          const partitions = meta ? (JSON.parse(meta.userData.toString() || '[]') as number[]) : [];
-          return {
-            memberId,
-            memberAssignment: AssignerProtocol.MemberAssignment.encode({
-              version: 1,
-              assignment: { [topic]: partitions },
-              userData: Buffer.alloc(0),
-            }),
-          };
-        }),
-    });
-  }
-
-  private async start(superseded: () => boolean): Promise<void> {
-    const { brokers, topic, log } = this.options;
-    // A failed attempt, or the consumer of a superseded start, is left behind: drop it first.
-    await this.consumer?.disconnect().catch(() => undefined);
-    if (superseded()) return;
-    const kafka = createKafka({ brokers, clientId: 'floe-source', log });
-    const consumer = kafka.consumer({
-      groupId: this.groupId,
-      partitionAssigners: [this.assigner()],
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
-      maxBytesPerPartition: this.options.fetchMaxBytes,
-      maxBytes: Math.max(this.options.fetchMaxBytes * 4, 50 * 1024 * 1024),
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs,
-      readUncommitted: false,
-      // Broker restarts: kafkajs restarts the consumer after its retries; keep doing so.
-      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: async () => true },
-    });
-    this.consumer = consumer;
-    // After every join (the first, and each after a broker restart or rebalance): read on from where we are.
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const q of this.queues.values()) {
-        consumer.seek({ topic, partition: q.partition, offset: String(q.fetchedNext) });
-      }
-    });
-    consumer.on(consumer.events.FETCH, () => {
-      this.lastFetchAt = Date.now();
-    });
-    // A fetch that held only transaction markers never reaches eachBatch; its offsets still count as read.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const q = this.queues.get(payload.partition);
-      if (q !== undefined && payload.batchSize === 0) q.skipTo(Number(payload.lastOffset) + 1);
-    });
-    let joined = false;
-    let crashedWhileStarting: unknown = null;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.consumer !== consumer) return;
-      if (!joined) {
-        crashedWhileStarting = payload.error;
-        return;
-      }
-      if (!kafkaRetriable(payload.error)) {
-        this.failure = kafkaError('SOURCE_IO', `kafka source ${topic}`, payload.error);
-        return;
-      }
-      // kafkajs gave up on this consumer (a broker gone for a while), but it may come back: start another.
-      log?.('warn', 'kafka source: consumer stopped, starting again', { error: payload.error.message });
-      this.starting = null;
-      void this.ensureStarted().catch(() => undefined);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      // kafkajs fetches on from the offsets it resolved (autoCommit is off: nothing goes to the group).
-      eachBatchAutoResolve: true,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => this.onBatch(payload),
-    });
-    // kafkajs reports a failed first join through the crash event, not through run().
-    if (superseded()) {
-      await consumer.disconnect().catch(() => undefined);
-      return;
-    }
-    if (crashedWhileStarting !== null) throw crashedWhileStarting;
-    joined = true;
-  }
-
-  private async onBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const q = this.queues.get(batch.partition);
-    if (q === undefined || isStale()) return;
-    const records: FetchedRecord[] = new Array<FetchedRecord>(batch.messages.length);
-    for (let i = 0; i < batch.messages.length; i++) {
-      const m = batch.messages[i];
-      records[i] = { offset: Number(m.offset), value: m.value };
-    }
-    q.push(records, Number(batch.lastOffset()));
-    // Backpressure: the worker reads slower than Kafka delivers; wait, but keep the group membership alive.
-    while (this.consumer !== null && this.buffered() >= MAX_BUFFERED && isRunning() && !isStale()) {
-      await new Promise<void>((resolve) => {
-        this.drained = resolve;
-        setTimeout(resolve, 1000);
-      });
-      await heartbeat().catch(() => undefined);
-    }
-  }
+/** Records buffered in a fetcher's queues. */
+export function buffered(queues: Map<number, PartitionQueue>): number {
+  let n = 0;
+  for (const q of queues.values()) n += q.length;
+  return n;
 }
