@@ -237,10 +237,15 @@ async function serveKafka(requestedPort, dir) {
   const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const jvm = ['-Xms256m', '-Xmx512m', `-Dlog4j.configuration=file:${log4j}`, '-cp', path.join(libs, '*')];
   if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+    // A base64url id may start with '-', which StorageTool then takes for an option: pass it as --cluster-id=.
     const clusterId = crypto.randomBytes(16).toString('base64url');
-    execFileSync(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    execFileSync(
+      java,
+      [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
   }
   const broker = spawn(java, [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', 'inherit', 'inherit'] });
   let exited = null;
