@@ -50,6 +50,26 @@ export interface RawRecords {
   ends: number[];
 }
 
+/** A batch of raw records whose `lines` are made from the bytes only if someone reads them. */
+export function rawRecordBatch(
+  raw: RawRecords,
+  oversize: RecordBatch['oversize'],
+): RecordBatch & { raw: RawRecords } {
+  let lines: string[] | undefined;
+  return {
+    get lines(): string[] {
+      if (lines === undefined) {
+        lines = new Array<string>(raw.starts.length);
+        for (let k = 0; k < lines.length; k++)
+          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
+      }
+      return lines;
+    },
+    oversize,
+    raw,
+  };
+}
+
 export type PollResult = RecordBatch | 'idle' | 'end';
 
 /** Structured log line from a connector; the runtime routes it to the job's logger (pino). */

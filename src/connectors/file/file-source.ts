@@ -8,12 +8,12 @@ import type {
   PlanContext,
   PollResult,
   RawRecords,
-  RecordBatch,
   SourceConnector,
   SplitDescriptor,
   SplitReader,
   SplitReaderContext,
 } from '../contract';
+import { rawRecordBatch } from '../contract';
 import { fileSourceSchema, FileSplitConfig } from './file-options';
 import { LineSplitter, recordCount, SplitterOutput } from './line-splitter';
 
@@ -67,26 +67,6 @@ function takeBuffer(): Buffer {
 
 function giveBack(buffer: Buffer): void {
   if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(buffer);
-}
-
-/**
- * A batch of raw records (RecordBatch.raw) whose `lines` are made from the
- * bytes only if someone reads them: the trending job reads the bytes.
- */
-function rawBatch(raw: RawRecords, oversize: RecordBatch['oversize']): RecordBatch {
-  let lines: string[] | undefined;
-  return {
-    get lines(): string[] {
-      if (lines === undefined) {
-        lines = new Array<string>(raw.starts.length);
-        for (let k = 0; k < lines.length; k++)
-          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
-      }
-      return lines;
-    },
-    oversize,
-    raw,
-  };
 }
 
 /**
@@ -210,7 +190,7 @@ class RangeReader implements SplitReader {
       }
     }
     if (recordCount(out) === 0 && this.done) return 'end';
-    return rawBatch(out.raw as RawRecords, out.oversize);
+    return rawRecordBatch(out.raw as RawRecords, out.oversize);
   }
 
   position(): unknown {

@@ -17,12 +17,14 @@ import type {
   ParsedUri,
   PlanContext,
   PollResult,
+  RawRecords,
   RecordBatch,
   SourceConnector,
   SplitDescriptor,
   SplitReader,
   SplitReaderContext,
 } from '../contract';
+import { rawRecordBatch } from '../contract';
 import { connectAdmin, createKafka, kafkaError } from './kafka-client';
 import {
   kafkaSourceSchema,
@@ -43,36 +45,6 @@ const fetchers = new Map<string, PartitionFetcher>();
 
 /** Bytes of an oversize record kept for its dead-letter report. */
 const OVERSIZE_PREFIX_BYTES = 1024;
-
-/**
- * Records as UTF-8 byte ranges (record k is buffers[k][starts[k], ends[k])),
- * the shape of the optional byte-level field `RecordBatch.raw` proposed for
- * the connector contract (byte-level stage 1). Declared here and set
- * structurally, so this compiles with and without that field: a job that
- * reads bytes skips the strings, any other reads `lines`.
- */
-interface RawRecords {
-  buffers: Buffer[];
-  starts: number[];
-  ends: number[];
-}
-
-/** A batch whose `lines` are made from `raw` only when someone reads them. */
-function rawBatch(raw: RawRecords, oversize: RecordBatch['oversize']): RecordBatch & { raw: RawRecords } {
-  let lines: string[] | undefined;
-  return {
-    get lines(): string[] {
-      if (lines === undefined) {
-        lines = new Array<string>(raw.starts.length);
-        for (let k = 0; k < lines.length; k++)
-          lines[k] = raw.buffers[k].toString('utf8', raw.starts[k], raw.ends[k]);
-      }
-      return lines;
-    },
-    oversize,
-    raw,
-  };
-}
 
 /** Pause of a poll while the fetcher is cut off from the broker, ms. */
 const STALLED_POLL_MS = 50;
@@ -132,7 +104,7 @@ class KafkaPartitionReader implements SplitReader {
       if (!this.fetcher.stalled(Date.now())) return 'idle';
       // Cut off from the broker: an empty batch, not 'idle', so the split keeps holding the watermark back.
       await new Promise((resolve) => setTimeout(resolve, STALLED_POLL_MS));
-      return rawBatch({ buffers: [], starts: [], ends: [] }, []);
+      return rawRecordBatch({ buffers: [], starts: [], ends: [] }, []);
     }
     const raw: RawRecords = { buffers: [], starts: [], ends: [] };
     const oversize: RecordBatch['oversize'] = [];
@@ -151,7 +123,7 @@ class KafkaPartitionReader implements SplitReader {
       }
     });
     this.fetcher.notifyTaken();
-    return rawBatch(raw, oversize);
+    return rawRecordBatch(raw, oversize);
   }
 
   position(): unknown {
