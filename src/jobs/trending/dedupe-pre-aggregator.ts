@@ -1,4 +1,10 @@
-import { assignWindows, isWindowComplete, lastWindowStart, WindowSpec } from '../../runtime/windows';
+import {
+  assignWindows,
+  isWindowComplete,
+  isWindowExpired,
+  lastWindowStart,
+  WindowSpec,
+} from '../../runtime/windows';
 import { encodeHashes, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
 import { TopicTable } from './topic-table';
@@ -124,7 +130,7 @@ export class DedupePreAggregator {
       const windows = tumbling ? undefined : assignWindows(ts, spec, allowedLatenessMs, threshold);
       if (
         tumbling
-          ? start + spec.sizeMs - 1 + allowedLatenessMs <= threshold
+          ? isWindowExpired(start, spec, allowedLatenessMs, threshold)
           : (windows as number[]).length === 0
       ) {
         outcome.late.push({ index: i, timestampMs: ts });
@@ -185,12 +191,7 @@ export class DedupePreAggregator {
 
   /** Hands out everything held (late singles first) and forgets it. */
   flush(): FlushedPartials {
-    const out: FlushedPartials = { singles: this.singles, windows: [] };
-    this.singles = [];
-    for (const [start, table] of this.held) out.windows.push({ start, table });
-    this.held = new Map();
-    this.heldCount = 0;
-    return out;
+    return this.flushComplete(Number.POSITIVE_INFINITY);
   }
 
   /** Moves the watermark and expires de-duplication state past the horizon. Flush before forwarding it. */

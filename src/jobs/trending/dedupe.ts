@@ -71,18 +71,13 @@ export class DedupeState {
    * state exactly what a restore rebuilds from checkpoint deltas.
    */
   checkAndAdd(id: string, timestampMs: number): boolean {
-    const isPacked = packId(id);
-    if (isPacked ? this.seenPacked.has(packed.high, packed.low) : this.seenStrings.has(id)) return true;
+    if (packId(id)) return this.checkAndAddPacked(packed.high, packed.low, timestampMs);
+    if (this.seenStrings.has(id)) return true;
     const cold = this.spill?.store;
-    if (
-      cold !== undefined &&
-      cold.size > 0 &&
-      (isPacked ? cold.hasPacked(packed.high, packed.low) : cold.hasString(id))
-    )
-      return true;
+    if (cold !== undefined && cold.size > 0 && cold.hasString(id)) return true;
     const bucket = Math.floor(timestampMs / this.bucketMs);
     if (this.isExpired(bucket, this.wm)) return false;
-    this.addTo(this.bucket(bucket), id, isPacked);
+    this.addTo(this.bucket(bucket), id, false);
     return false;
   }
 
@@ -135,8 +130,7 @@ export class DedupeState {
     for (const [bucket, ids] of this.buckets) {
       if (!this.isExpired(bucket, watermark)) continue;
       const { highs, lows, length } = ids.packed;
-      for (let i = 0; i < length; i++) this.seenPacked.delete(highs[i], lows[i]);
-      for (const id of ids.strings) this.seenStrings.delete(id);
+      this.forget(highs, lows, length, ids.strings);
       removed += length + ids.strings.length;
       this.buckets.delete(bucket);
       this.captured.delete(bucket);
@@ -180,14 +174,19 @@ export class DedupeState {
       spill.store.move(bucket, highs, lows, length, strings).then(
         () => {
           this.moving--;
-          for (let i = 0; i < length; i++) this.seenPacked.delete(highs[i], lows[i]);
-          for (const id of strings) this.seenStrings.delete(id);
+          this.forget(highs, lows, length, strings);
         },
         // The store keeps the failure and throws it at the next lookup; the ids stay here.
         () => this.moving--,
       );
     }
     return removed;
+  }
+
+  /** Removes a bucket's ids from the in-memory sets. */
+  private forget(highs: Float64Array, lows: Uint32Array, length: number, strings: readonly string[]): void {
+    for (let i = 0; i < length; i++) this.seenPacked.delete(highs[i], lows[i]);
+    for (const id of strings) this.seenStrings.delete(id);
   }
 
   private allExpired(watermark: number): boolean {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { RecordBatch } from '../../connectors/contract';
 import { PeerMesh } from '../../runtime/exchange';
 import { keyGroupRangeForWorker, KeyGroupRouter } from '../../runtime/key-groups';
-import { lastWindowStart, WindowSpec } from '../../runtime/windows';
+import { isWindowExpired, lastWindowStart, WindowSpec } from '../../runtime/windows';
 import { formatWatermark, MAX_WATERMARK } from '../../runtime/watermarks';
 import type { SplitCheckpoint, SplitState } from '../../runtime/source-runner';
 import type { WorkerContext } from '../../runtime/worker-context';
@@ -292,7 +292,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
       s.watermark.observe(timestampMs);
       // The latest window of a record has the latest deadline: late for it means late for all.
       const latest = lastWindowStart(timestampMs, spec.slideMs);
-      if (latest + spec.sizeMs - 1 + opts.allowedLatenessMs <= threshold) {
+      if (isWindowExpired(latest, spec, opts.allowedLatenessMs, threshold)) {
         progress.late++;
         emitDead(
           'late',

@@ -146,35 +146,10 @@ export class TweetBatchBuilder {
     topicCount: number,
     threshold: number,
   ): void {
-    const i = this.length;
-    if (i === this.capacity) this.allocate(this.capacity * 2);
-    if (packIdIn(line, idStart, idEnd)) {
-      this.idHighs[i] = packed.high;
-      this.idLows[i] = packed.low;
-    } else {
-      this.idHighs[i] = -1;
-      this.otherIds.push(copyOf(line, idStart, idEnd));
-    }
-    if (authorStart === -1 || authorStart === authorEnd) {
-      this.authorHighs[i] = NO_AUTHOR;
-      this.authorH1[i] = 0;
-      this.authorH2[i] = 0;
-    } else {
-      if (packIdIn(line, authorStart, authorEnd)) {
-        this.authorHighs[i] = packed.high;
-        this.authorLows[i] = packed.low;
-      } else {
-        this.authorHighs[i] = OTHER_AUTHOR;
-        this.otherAuthors.push(copyOf(line, authorStart, authorEnd));
-      }
-      this.authorH1[i] = murmur3In(line, authorStart, authorEnd, AUTHOR_SEED1);
-      this.authorH2[i] = murmur3In(line, authorStart, authorEnd, AUTHOR_SEED2);
-    }
-    this.timestamps[i] = timestampMs;
-    this.lateThresholds[i] = threshold;
-    for (let t = 0; t < topicCount; t++) this.topics.push(topics[t]);
-    this.topicOffsets[i + 1] = this.topics.length;
-    this.length = i + 1;
+    const i = this.next();
+    this.idIn(i, line, idStart, idEnd);
+    this.authorIn(i, line, authorStart, authorEnd);
+    this.finish(i, timestampMs, topics, topicCount, threshold);
   }
 
   /**
@@ -192,35 +167,23 @@ export class TweetBatchBuilder {
     topicCount: number,
     threshold: number,
   ): void {
-    const i = this.length;
-    if (i === this.capacity) this.allocate(this.capacity * 2);
-    if (packIdBytes(bytes, idStart, idEnd)) {
-      this.idHighs[i] = packed.high;
-      this.idLows[i] = packed.low;
-    } else {
+    const i = this.next();
+    if (packIdBytes(bytes, idStart, idEnd)) this.setId(i);
+    else {
       this.idHighs[i] = -1;
       this.otherIds.push(bytes.toString('utf8', idStart, idEnd));
     }
-    if (authorStart === -1 || authorStart === authorEnd) {
-      this.authorHighs[i] = NO_AUTHOR;
-      this.authorH1[i] = 0;
-      this.authorH2[i] = 0;
-    } else {
-      if (packIdBytes(bytes, authorStart, authorEnd)) {
-        this.authorHighs[i] = packed.high;
-        this.authorLows[i] = packed.low;
-      } else {
+    if (authorStart === -1 || authorStart === authorEnd) this.setNoAuthor(i);
+    else {
+      if (packIdBytes(bytes, authorStart, authorEnd)) this.setAuthor(i);
+      else {
         this.authorHighs[i] = OTHER_AUTHOR;
         this.otherAuthors.push(bytes.toString('utf8', authorStart, authorEnd));
       }
       this.authorH1[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED1);
       this.authorH2[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED2);
     }
-    this.timestamps[i] = timestampMs;
-    this.lateThresholds[i] = threshold;
-    for (let t = 0; t < topicCount; t++) this.topics.push(topics[t]);
-    this.topicOffsets[i + 1] = this.topics.length;
-    this.length = i + 1;
+    this.finish(i, timestampMs, topics, topicCount, threshold);
   }
 
   /** A tweet given as strings (the full decoder's); author undefined or '': none. */
@@ -231,20 +194,74 @@ export class TweetBatchBuilder {
     topics: readonly string[],
     threshold: number,
   ): void {
+    const i = this.next();
+    this.idIn(i, id, 0, id.length);
     const a = author ?? '';
-    this.addIn(id, 0, id.length, timestampMs, -1, 0, topics, topics.length, threshold);
-    if (a === '') return;
-    // The author is a string of its own here: hash and pack it in place.
-    const i = this.length - 1;
-    if (packIdIn(a, 0, a.length)) {
-      this.authorHighs[i] = packed.high;
-      this.authorLows[i] = packed.low;
-    } else {
-      this.authorHighs[i] = OTHER_AUTHOR;
-      this.otherAuthors.push(a);
+    this.authorIn(i, a, a === '' ? -1 : 0, a.length);
+    this.finish(i, timestampMs, topics, topics.length, threshold);
+  }
+
+  /** Index of the next tweet, growing the columns when full. */
+  private next(): number {
+    const i = this.length;
+    if (i === this.capacity) this.allocate(this.capacity * 2);
+    return i;
+  }
+
+  /** Tweet i's id, line[start, end). */
+  private idIn(i: number, line: string, start: number, end: number): void {
+    if (packIdIn(line, start, end)) this.setId(i);
+    else {
+      this.idHighs[i] = -1;
+      this.otherIds.push(copyOf(line, start, end));
     }
-    this.authorH1[i] = murmur3In(a, 0, a.length, AUTHOR_SEED1);
-    this.authorH2[i] = murmur3In(a, 0, a.length, AUTHOR_SEED2);
+  }
+
+  /** Tweet i's author, line[start, end) (start -1: none). */
+  private authorIn(i: number, line: string, start: number, end: number): void {
+    if (start === -1 || start === end) {
+      this.setNoAuthor(i);
+      return;
+    }
+    if (packIdIn(line, start, end)) this.setAuthor(i);
+    else {
+      this.authorHighs[i] = OTHER_AUTHOR;
+      this.otherAuthors.push(copyOf(line, start, end));
+    }
+    this.authorH1[i] = murmur3In(line, start, end, AUTHOR_SEED1);
+    this.authorH2[i] = murmur3In(line, start, end, AUTHOR_SEED2);
+  }
+
+  /** Tweet i's id is what packId* just packed. */
+  private setId(i: number): void {
+    this.idHighs[i] = packed.high;
+    this.idLows[i] = packed.low;
+  }
+
+  /** Tweet i's author is what packId* just packed. */
+  private setAuthor(i: number): void {
+    this.authorHighs[i] = packed.high;
+    this.authorLows[i] = packed.low;
+  }
+
+  private setNoAuthor(i: number): void {
+    this.authorHighs[i] = NO_AUTHOR;
+    this.authorH1[i] = 0;
+    this.authorH2[i] = 0;
+  }
+
+  private finish(
+    i: number,
+    timestampMs: number,
+    topics: readonly string[],
+    topicCount: number,
+    threshold: number,
+  ): void {
+    this.timestamps[i] = timestampMs;
+    this.lateThresholds[i] = threshold;
+    for (let t = 0; t < topicCount; t++) this.topics.push(topics[t]);
+    this.topicOffsets[i + 1] = this.topics.length;
+    this.length = i + 1;
   }
 
   /** The batch, and the buffer to transfer with it (after which this builder is unusable). */
