@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { parseUri } from '../connectors/contract';
-import { sinkConnectors, sourceConnectors } from '../connectors/registry';
+import { sinkConnector, sinkSchemes, sourceConnector, sourceSchemes } from '../connectors/registry';
 import { jobs } from '../jobs/jobs';
 import { systemClock } from '../runtime/clock';
 import { FloeError, OptionError } from '../runtime/errors';
@@ -16,8 +16,8 @@ import { produceCommand } from './produce-command';
 import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 function connectorHelp(): string {
-  const src = Object.values(sourceConnectors).map((c) => `  ${c.usage}`);
-  const snk = Object.values(sinkConnectors).map((c) => `  ${c.usage}`);
+  const src = sourceSchemes.map((s) => `  ${sourceConnector(s).usage}`);
+  const snk = sinkSchemes.map((s) => `  ${sinkConnector(s).usage}`);
   return `\nSources:\n${src.join('\n')}\n\nSinks:\n${snk.join('\n')}\n`;
 }
 
@@ -45,7 +45,7 @@ export function buildProgram(): Command {
     );
   addSchemaOptions(run, runtimeSchema);
   addSchemaOptions(run, jobs.trending.schema);
-  run.addHelpText('after', connectorHelp());
+  run.addHelpText('after', () => connectorHelp());
   run.action(async (jobName: string, opts: Record<string, unknown>) => {
     const job = jobs[jobName];
     if (job === undefined)

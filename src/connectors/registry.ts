@@ -1,43 +1,42 @@
 import { OptionError } from '../runtime/errors';
 import type { SinkConnector, SourceConnector } from './contract';
-import { fileSink } from './file/file-sink';
-import { fileSource } from './file/file-source';
-import { generatorSource } from './generator/generator-source';
-import { kafkaSink } from './kafka/kafka-sink';
-import { kafkaSource } from './kafka/kafka-source';
-import { stdoutSink } from './stdout/stdout-sink';
 
-/** Every connector by URI scheme. Workers load this too, to create split readers. */
-export const sourceConnectors: Record<string, SourceConnector> = {
-  [fileSource.scheme]: fileSource,
-  [generatorSource.scheme]: generatorSource,
-  [kafkaSource.scheme]: kafkaSource,
+/*
+ * Connectors by URI scheme, each loaded on first use: every worker thread loads
+ * this registry, and a connector's module pulls in its client library (kafkajs
+ * alone costs ~80 ms of CPU to load), which a job reading files never needs.
+ * Each loader's connector names its own scheme; the registry test holds the keys
+ * to it.
+ */
+const sourceLoaders: Record<string, () => SourceConnector> = {
+  file: () => (require('./file/file-source') as typeof import('./file/file-source')).fileSource,
+  generator: () =>
+    (require('./generator/generator-source') as typeof import('./generator/generator-source'))
+      .generatorSource,
+  kafka: () => (require('./kafka/kafka-source') as typeof import('./kafka/kafka-source')).kafkaSource,
 };
 
-export const sinkConnectors: Record<string, SinkConnector> = {
-  [fileSink.scheme]: fileSink,
-  [stdoutSink.scheme]: stdoutSink,
-  [kafkaSink.scheme]: kafkaSink,
+const sinkLoaders: Record<string, () => SinkConnector> = {
+  file: () => (require('./file/file-sink') as typeof import('./file/file-sink')).fileSink,
+  stdout: () => (require('./stdout/stdout-sink') as typeof import('./stdout/stdout-sink')).stdoutSink,
+  kafka: () => (require('./kafka/kafka-sink') as typeof import('./kafka/kafka-sink')).kafkaSink,
 };
+
+export const sourceSchemes: readonly string[] = Object.keys(sourceLoaders);
+export const sinkSchemes: readonly string[] = Object.keys(sinkLoaders);
 
 export function sourceConnector(scheme: string): SourceConnector {
-  const c = sourceConnectors[scheme];
-  if (c === undefined) {
-    throw new OptionError(
-      'source',
-      `unknown source "${scheme}" (known: ${Object.keys(sourceConnectors).join(', ')})`,
-    );
+  const load = Object.hasOwn(sourceLoaders, scheme) ? sourceLoaders[scheme] : undefined;
+  if (load === undefined) {
+    throw new OptionError('source', `unknown source "${scheme}" (known: ${sourceSchemes.join(', ')})`);
   }
-  return c;
+  return load();
 }
 
 export function sinkConnector(scheme: string): SinkConnector {
-  const c = sinkConnectors[scheme];
-  if (c === undefined) {
-    throw new OptionError(
-      'sink',
-      `unknown sink "${scheme}" (known: ${Object.keys(sinkConnectors).join(', ')})`,
-    );
+  const load = Object.hasOwn(sinkLoaders, scheme) ? sinkLoaders[scheme] : undefined;
+  if (load === undefined) {
+    throw new OptionError('sink', `unknown sink "${scheme}" (known: ${sinkSchemes.join(', ')})`);
   }
-  return c;
+  return load();
 }
