@@ -207,6 +207,22 @@ export class HyperLogLog {
     return c;
   }
 
+  /**
+   * Appends a sparse sketch's encoded hashes to `out` in no particular order (cheaper than
+   * toSerialized, which sorts them) and returns true; a dense sketch appends nothing: false.
+   */
+  appendSparseTo(out: number[]): boolean {
+    if (this.registers !== null) return false;
+    const table = this.table;
+    if (table === null) {
+      const list = this.list;
+      for (let i = 0; i < list.length; i++) out.push(list[i]);
+    } else {
+      for (let i = 0; i < table.length; i++) if (table[i] !== 0) out.push(table[i] - 1);
+    }
+    return true;
+  }
+
   toSerialized(): SerializedHll {
     if (this.registers !== null) return { dense: this.registers.slice() };
     return { sparse: this.sparseValues() };

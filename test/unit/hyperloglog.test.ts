@@ -351,6 +351,23 @@ describe('HyperLogLog', () => {
     });
   });
 
+  describe('appendSparseTo', () => {
+    it('appends the sparse values (list and table forms) in some order, and nothing for a dense sketch', () => {
+      for (const n of [0, 1, 16, 17, 600]) {
+        const h = sketchOf(distinctKeys(n));
+        const out = [-1];
+        expect(h.appendSparseTo(out)).toBe(true);
+        expect(out[0]).toBe(-1);
+        const expected = (h.toSerialized() as { sparse: number[] }).sparse;
+        expect(out.slice(1).sort((a, b) => a - b)).toEqual(expected);
+      }
+      const dense = sketchOf(distinctKeys(5000));
+      const out: number[] = [];
+      expect(dense.appendSparseTo(out)).toBe(false);
+      expect(out).toEqual([]);
+    });
+  });
+
   describe('memory and copies', () => {
     test('byteSize is small for tiny sketches and about 16 KiB dense', () => {
       const empty = new HyperLogLog();

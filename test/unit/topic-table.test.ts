@@ -76,7 +76,9 @@ describe('TopicTable', () => {
     expect(t.appendHashes(one, out)).toBeUndefined();
     expect(out).toEqual([enc('a')]);
     expect(t.appendHashes(two, out)).toBeUndefined();
-    expect(out).toEqual([enc('a'), ...[enc('a'), enc('b')].sort((x, y) => x - y)]);
+    // A sketch's hashes come in no particular order.
+    expect(out[0]).toBe(enc('a'));
+    expect(out.slice(1).sort((x, y) => x - y)).toEqual([enc('a'), enc('b')].sort((x, y) => x - y));
     const regs = t.appendHashes(dense, out) as Uint8Array;
     expect(regs).toHaveLength(16384);
     expect(HyperLogLog.fromSerialized({ dense: regs }).toBytes()).toEqual(t.sketch(dense).toBytes());

@@ -112,8 +112,8 @@ export class TopicTable {
   }
 
   /**
-   * Appends the slot's author sketch to `out` as encoded hashes (a sparse sketch's values), or
-   * returns a copy of its registers when it is dense.
+   * Appends the slot's author sketch to `out` as encoded hashes (a sparse sketch's values, in no
+   * particular order), or returns a copy of its registers when it is dense.
    */
   appendHashes(slot: number, out: number[]): Uint8Array | undefined {
     const sk = this.sketches[slot];
@@ -121,10 +121,9 @@ export class TopicTable {
       if (this.ones[slot] !== 0) out.push(this.ones[slot] - 1);
       return undefined;
     }
+    if (sk.appendSparseTo(out)) return undefined;
     const s = sk.toSerialized();
-    if ('dense' in s) return s.dense;
-    for (const v of s.sparse) out.push(v);
-    return undefined;
+    return 'dense' in s ? s.dense : undefined;
   }
 
   /** Marks every sketch object as held by a capture (see the class comment). */
