@@ -1,3 +1,4 @@
+import { TopicMirror } from '../../src/jobs/trending/topic-dictionary';
 import type { TweetBatch } from '../../src/jobs/trending/trending-messages';
 import { TweetBatchBuilder } from '../../src/jobs/trending/tweet-batch';
 
@@ -10,10 +11,18 @@ export interface TestTweet {
   threshold?: number;
 }
 
-/** The columnar batch the local stage sends to the de-duplication stage. */
+/** The columnar batch the local stage sends to the de-duplication stage; it stands alone (every topic string in it). */
 export function tweetBatch(tweets: TestTweet[]): TweetBatch {
   const builder = new TweetBatchBuilder(tweets.length);
   for (const t of tweets)
     builder.add(t.id, t.ts, t.author, t.topics, t.threshold ?? Number.NEGATIVE_INFINITY);
   return builder.build().batch;
+}
+
+/** A batch as the de-duplication stage takes it: with its sender's topic dictionary applied. */
+export function received(tweets: TestTweet[]): [TweetBatch, TopicMirror] {
+  const batch = tweetBatch(tweets);
+  const topics = new TopicMirror();
+  topics.apply(batch);
+  return [batch, topics];
 }

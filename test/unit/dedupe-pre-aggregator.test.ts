@@ -1,9 +1,10 @@
 import { DedupePreAggregator, partialsOf } from '../../src/jobs/trending/dedupe-pre-aggregator';
-import { tweetBatch } from '../support/tweet-batch';
+import { TopicDictionary, TopicMirror, TopicSendState } from '../../src/jobs/trending/topic-dictionary';
+import { TweetBatchBuilder } from '../../src/jobs/trending/tweet-batch';
+import { mulberry32 } from '../support/prng';
+import { received } from '../support/tweet-batch';
 
 const MIN = 60_000;
-
-const batch = tweetBatch;
 
 const make = (allowedLatenessMs = 0, slideMs = MIN) =>
   new DedupePreAggregator({
@@ -22,7 +23,7 @@ describe('DedupePreAggregator', () => {
   it('merges a batch into one partial per (window, topic) and drops re-delivered ids', () => {
     const op = make();
     const out = op.addBatch(
-      batch([
+      ...received([
         { id: '1', ts: 1000, author: 'a', topics: ['#x', '#y'] },
         { id: '2', ts: 2000, author: 'b', topics: ['#x'] },
         { id: '1', ts: 1000, author: 'a', topics: ['#x', '#y'] },
@@ -33,13 +34,13 @@ describe('DedupePreAggregator', () => {
     expect(summary(op.flush())).toEqual(['0 #x 2 2', '0 #y 1 1', `${MIN} #x 1 1`]);
     expect(partialsOf(op.flush())).toEqual([]);
     // Still a duplicate in a later batch.
-    expect(op.addBatch(batch([{ id: '2', ts: 2000, topics: ['#x'] }])).duplicates).toBe(1);
+    expect(op.addBatch(...received([{ id: '2', ts: 2000, topics: ['#x'] }])).duplicates).toBe(1);
   });
 
   it('on a watermark hands out only the windows complete at it, keeping open ones to aggregate on', () => {
     const op = make();
     op.addBatch(
-      batch([
+      ...received([
         { id: '1', ts: 10, author: 'a', topics: ['#x'] },
         { id: '2', ts: MIN + 10, author: 'a', topics: ['#x'] },
       ]),
@@ -48,7 +49,7 @@ describe('DedupePreAggregator', () => {
     expect(partialsOf(op.flushComplete(MIN - 2))).toEqual([]);
     op.advance(MIN - 1);
     expect(summary(op.flushComplete(MIN - 1))).toEqual(['0 #x 1 1']);
-    op.addBatch(batch([{ id: '3', ts: MIN + 20, author: 'b', topics: ['#x'] }]));
+    op.addBatch(...received([{ id: '3', ts: MIN + 20, author: 'b', topics: ['#x'] }]));
     // The open window kept aggregating: one partial with both tweets.
     expect(summary(op.flushComplete(2 * MIN - 1))).toEqual([`${MIN} #x 2 2`]);
     expect(partialsOf(op.flush())).toEqual([]);
@@ -61,9 +62,9 @@ describe('DedupePreAggregator', () => {
       dedupeHorizonMs: MIN,
       maxHeld: 2,
     });
-    op.addBatch(batch([{ id: '1', ts: 10, topics: ['#x'] }]));
+    op.addBatch(...received([{ id: '1', ts: 10, topics: ['#x'] }]));
     expect(op.shouldFlush()).toBe(false);
-    op.addBatch(batch([{ id: '2', ts: 10, topics: ['#y'] }]));
+    op.addBatch(...received([{ id: '2', ts: 10, topics: ['#y'] }]));
     expect(op.shouldFlush()).toBe(true);
     expect(summary(op.flushDue())).toEqual(['0 #x 1 0', '0 #y 1 0']);
     expect(op.shouldFlush()).toBe(false);
@@ -72,7 +73,7 @@ describe('DedupePreAggregator', () => {
   it('counts a tweet without an author but adds nothing to the author sketch', () => {
     const op = make();
     op.addBatch(
-      batch([
+      ...received([
         { id: '1', ts: 1, topics: ['#x'] },
         { id: '2', ts: 2, author: 'z', topics: ['#x'] },
       ]),
@@ -85,7 +86,7 @@ describe('DedupePreAggregator', () => {
     op.advance(MIN + 10); // window [0, 1m) has fired
     expect(op.shouldFlush()).toBe(false);
     op.addBatch(
-      batch([
+      ...received([
         { id: '1', ts: 5, topics: ['#x'] },
         { id: '2', ts: 6, topics: ['#x'] },
         { id: '3', ts: MIN + 20, topics: ['#x'] },
@@ -99,7 +100,7 @@ describe('DedupePreAggregator', () => {
     const op = make();
     op.advance(2 * MIN);
     const out = op.addBatch(
-      batch([
+      ...received([
         { id: '1', ts: 10, topics: ['#x'] }, // window [0,1m) expired by our watermark
         { id: '2', ts: 2 * MIN + 1, topics: ['#x'], threshold: 3 * MIN }, // expired by the threshold from the local stage
         { id: '3', ts: 2 * MIN + 2, topics: ['#x'] },
@@ -111,7 +112,7 @@ describe('DedupePreAggregator', () => {
 
   it('with sliding windows, drops only the windows that are late', () => {
     const op = make(0, 20_000);
-    op.addBatch(batch([{ id: '1', ts: 50_000, topics: ['#x'], threshold: 59_999 }]));
+    op.addBatch(...received([{ id: '1', ts: 50_000, topics: ['#x'], threshold: 59_999 }]));
     // Windows containing 50s: [0,60s) (late: deadline 59,999), [20s,80s), [40s,100s).
     expect(summary(op.flush())).toEqual(['20000 #x 1 0', '40000 #x 1 0']);
   });
@@ -123,9 +124,51 @@ describe('DedupePreAggregator', () => {
       dedupeHorizonMs: MIN,
       maxHeld: 10,
     });
-    op.addBatch(batch([{ id: '1', ts: 1000, topics: [] }]));
+    op.addBatch(...received([{ id: '1', ts: 1000, topics: [] }]));
     expect(op.dedupeSize()).toBe(1);
     op.advance(2 * MIN);
     expect(op.dedupeSize()).toBe(0);
+  });
+});
+
+describe('DedupePreAggregator with topic codes', () => {
+  it('aggregates by topic whatever the senders’ dictionaries do: two senders, dictionaries starting over every few batches', () => {
+    const random = mulberry32(3);
+    // Sliding windows too: a tweet's codes then go into several windows' caches.
+    const op = make(0, MIN / 2);
+    const senders = [0, 1].map(() => {
+      const dictionary = new TopicDictionary(4, 1 << 20);
+      return { dictionary, sent: new TopicSendState(), mirror: new TopicMirror() };
+    });
+    const expected = new Map<string, { count: number; authors: Set<string> }>();
+    let id = 0;
+    for (let batch = 0; batch < 60; batch++) {
+      const s = senders[batch % 2];
+      s.dictionary.startBatch();
+      const builder = new TweetBatchBuilder(8, s.dictionary, s.sent);
+      for (let i = 0; i < 8; i++) {
+        const ts = Math.floor(random() * 3 * MIN);
+        const author = `a${Math.floor(random() * 5)}`;
+        const topics = [...new Set([`#t${Math.floor(random() * 9)}`, `#t${Math.floor(random() * 9)}`])];
+        builder.add(String(++id), ts, author, topics, Number.NEGATIVE_INFINITY);
+        for (const start of [ts - (ts % (MIN / 2)) - MIN / 2, ts - (ts % (MIN / 2))]) {
+          for (const t of topics) {
+            const key = `${start} ${t}`;
+            const e = expected.get(key) ?? { count: 0, authors: new Set<string>() };
+            e.count++;
+            e.authors.add(author);
+            expected.set(key, e);
+          }
+        }
+      }
+      const { batch: b, transfer } = builder.build();
+      const got = structuredClone(b, { transfer });
+      s.mirror.apply(got);
+      op.addBatch(got, s.mirror);
+    }
+    expect(senders.every((s) => s.dictionary.epoch > 5)).toBe(true);
+    expect(summary(op.flush())).toEqual(
+      [...expected].map(([key, e]) => `${key} ${e.count} ${e.authors.size}`).sort(),
+    );
   });
 });

@@ -26,7 +26,7 @@ import {
 } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { DedupeState, encodeDelta } from '../../src/jobs/trending/dedupe';
 import { BlobWriter } from '../../src/jobs/trending/state-codec';
-import { tweetBatch, type TestTweet } from '../support/tweet-batch';
+import { received, type TestTweet } from '../support/tweet-batch';
 import { mulberry32 as prng } from '../support/prng';
 
 const MAX_P = 128;
@@ -450,7 +450,6 @@ describe('TopicWindowOperator restore: fired flags', () => {
 // DedupePreAggregator
 
 type Tweet = TestTweet;
-const batch = tweetBatch;
 
 type DedupeStep = { kind: 'batch'; tweets: Tweet[] } | { kind: 'watermark'; wm: number };
 
@@ -495,7 +494,7 @@ class DedupeRun {
       this.op.advance(s.wm);
       return { duplicates: 0, late: [], partials: [], size: this.op.dedupeSize() };
     }
-    const out = this.op.addBatch(batch(s.tweets));
+    const out = this.op.addBatch(...received(s.tweets));
     return {
       duplicates: out.duplicates,
       late: out.late.map((l) => s.tweets[l.index].id).sort(),
@@ -658,11 +657,11 @@ describe('DedupePreAggregator snapshot/restore', () => {
 
   it('refuses to snapshot while partials are held, and to restore into a used operator', () => {
     const op = new DedupePreAggregator(dedupeOptions);
-    op.addBatch(batch([{ id: '1', ts: 1000, topics: ['#x'] }]));
+    op.addBatch(...received([{ id: '1', ts: 1000, topics: ['#x'] }]));
     expect(() => op.snapshot(MAX_P)).toThrow(/1 partials are held; flush before snapshotting/);
     op.flush();
     op.advance(MIN + 10);
-    op.addBatch(batch([{ id: '2', ts: 1000, topics: ['#x'] }])); // a late single for a fired window
+    op.addBatch(...received([{ id: '2', ts: 1000, topics: ['#x'] }])); // a late single for a fired window
     expect(op.shouldFlush()).toBe(true);
     expect(() => op.snapshot(MAX_P)).toThrow(/held; flush/);
     op.flush();
@@ -771,7 +770,7 @@ describe('DedupePreAggregator incremental deltas (what the job checkpoints)', ()
   it('an empty delta encodes to nothing; a corrupt container is rejected before anything changes', () => {
     const op = new DedupePreAggregator(dedupeOptions);
     expect(encodeDelta(op.takeDelta().delta, ALL, MAX_P)).toBeUndefined();
-    op.addBatch(batch([{ id: '1', ts: 1000, topics: ['#x'] }]));
+    op.addBatch(...received([{ id: '1', ts: 1000, topics: ['#x'] }]));
     expect(() => op.takeDelta()).toThrow(/held; flush first/);
     op.flush();
     const data = encodeDelta(op.takeDelta().delta, ALL, MAX_P) as Buffer;

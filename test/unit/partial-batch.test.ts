@@ -8,7 +8,7 @@ import { PartialBatchBuilder } from '../../src/jobs/trending/partial-batch';
 import { TopicWindowOperator, WindowCount } from '../../src/jobs/trending/topic-window-operator';
 import type { PartialBatch } from '../../src/jobs/trending/trending-messages';
 import { mulberry32 } from '../support/prng';
-import { tweetBatch, type TestTweet } from '../support/tweet-batch';
+import { received, type TestTweet } from '../support/tweet-batch';
 
 const MIN = 60_000;
 const spec = { sizeMs: MIN, slideMs: MIN / 2 };
@@ -54,7 +54,7 @@ describe('PartialBatchBuilder and TopicWindowOperator.addBatch', () => {
         for (let i = 0; i < 2000; i++)
           tweets.push({ id: String(id++), ts: base + 10, author: `d${i}`, topics: ['#busy'] });
       }
-      pre.addBatch(tweetBatch(tweets));
+      pre.addBatch(...received(tweets));
       const flushed = pre.flush();
       const builder = new PartialBatchBuilder();
       for (const s of flushed.singles) builder.addSingle(s.start, s.topic, s.hash);

@@ -12,6 +12,7 @@
 import { DedupePreAggregator, partialsOf } from '../../src/jobs/trending/dedupe-pre-aggregator';
 import { TopicWindowOperator } from '../../src/jobs/trending/topic-window-operator';
 import { MAX_GAP_WINDOWS } from '../../src/jobs/trending/trend-score';
+import { TopicMirror } from '../../src/jobs/trending/topic-dictionary';
 import { TweetBatchBuilder } from '../../src/jobs/trending/tweet-batch';
 import type { WindowSpec } from '../../src/runtime/windows';
 
@@ -117,7 +118,9 @@ function simulate(dedupeHorizonMs: number): RunResult {
         lateThresholds[i],
       );
     const b = builder.build().batch;
-    const outcome = pre.addBatch(b);
+    const mirror = new TopicMirror();
+    mirror.apply(b);
+    const outcome = pre.addBatch(b, mirror);
     result.duplicates += outcome.duplicates;
     result.late += outcome.late.length;
 

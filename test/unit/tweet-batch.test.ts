@@ -8,6 +8,7 @@ import {
   tweetIdAt,
   TweetBatchBuilder,
 } from '../../src/jobs/trending/tweet-batch';
+import { TopicDictionary, TopicMirror } from '../../src/jobs/trending/topic-dictionary';
 import { NO_AUTHOR, OTHER_AUTHOR, type TweetBatch } from '../../src/jobs/trending/trending-messages';
 import { packed, packId } from '../../src/jobs/trending/tweet-id-table';
 import { hashKeyH1, hashKeyH2 } from '../../src/state/hyperloglog';
@@ -54,15 +55,15 @@ describe('TweetBatchBuilder', () => {
       ]);
   });
 
-  /** Every column of tweet i, read back through the batch's accessors. */
-  function row(b: TweetBatch, i: number): unknown[] {
+  /** Every column of tweet i, read back through the batch's accessors (topics through `mirror`). */
+  function row(b: TweetBatch, mirror: TopicMirror, i: number): unknown[] {
     return [
       tweetIdAt(b, i),
       b.timestamps[i],
       authorAt(b, i),
       b.authorHighs[i] === NO_AUTHOR ? -1 : b.authorH1[i],
       b.authorH2[i],
-      b.topics.slice(b.topicOffsets[i], b.topicOffsets[i + 1]),
+      mirror.topics(b.topicCodes, b.topicOffsets[i], b.topicOffsets[i + 1]),
       b.lateThresholds[i],
     ];
   }
@@ -71,7 +72,9 @@ describe('TweetBatchBuilder', () => {
     const rnd = prng(9);
     const fromStrings = new TweetBatchBuilder(1);
     const fromLines = new TweetBatchBuilder(3);
-    const fromBytes = new TweetBatchBuilder(2);
+    // The bytes path gets codes of a dictionary, as the scanner's TopicCodeSink gives them.
+    const dictionary = new TopicDictionary();
+    const fromBytes = new TweetBatchBuilder(2, dictionary);
     const expected: unknown[][] = [];
     for (let i = 0; i < 500; i++) {
       const id = i % 50 === 7 ? `0${i}` : i % 61 === 3 ? `x${i}` : String(1477067041797046272n + BigInt(i));
@@ -103,7 +106,7 @@ describe('TweetBatchBuilder', () => {
         ts,
         author === undefined ? -1 : authorAtLine,
         authorAtLine + (author?.length ?? 0),
-        topics,
+        topics.map((t) => dictionary.codeOf(t)),
         topics.length,
         threshold,
       );
@@ -121,11 +124,15 @@ describe('TweetBatchBuilder', () => {
     for (const builder of [fromStrings, fromLines, fromBytes]) {
       const { batch, transfer } = builder.build();
       expect(tweetCount(batch)).toBe(500);
-      expect(transfer).toHaveLength(1);
-      // What the receiving worker gets: the numeric columns' one buffer moves, the strings are cloned.
+      expect(transfer).toHaveLength(3);
+      // What the receiving worker gets: the numeric columns' buffers move, the strings are cloned.
       const received = structuredClone(batch, { transfer });
       expect(batch.timestamps.length).toBe(0);
-      expect(Array.from({ length: 500 }, (_, i) => row(received, i))).toEqual(expected);
+      const mirror = new TopicMirror();
+      mirror.apply(received);
+      expect(Array.from({ length: 500 }, (_, i) => row(received, mirror, i))).toEqual(expected);
+      // 13 distinct topics: each string crossed once.
+      expect([...received.newTopics].sort()).toEqual(Array.from({ length: 13 }, (_, t) => `#t${t}`).sort());
       expect(received.otherIds).toEqual(expected.map((r) => r[0]).filter((id) => !packId(id as string)));
       expect(received.authorHighs.filter((h) => h === OTHER_AUTHOR)).toHaveLength(
         received.otherAuthors.length,

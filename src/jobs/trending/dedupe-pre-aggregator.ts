@@ -7,6 +7,7 @@ import {
 } from '../../runtime/windows';
 import { encodeHashes, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
+import type { TopicMirror } from './topic-dictionary';
 import { TopicTable } from './topic-table';
 import { NO_AUTHOR, type TweetBatch } from './trending-messages';
 
@@ -86,7 +87,7 @@ export interface DedupeOutcome {
 export class DedupePreAggregator {
   private readonly dedupe: DedupeState;
   /** Window start -> the (topic -> count, authors) table held for it. */
-  private held = new Map<number, TopicTable>();
+  private held = new Map<number, HeldWindow>();
   private heldCount = 0;
   private singles: LatePartial[] = [];
   private wm = Number.NEGATIVE_INFINITY;
@@ -104,7 +105,8 @@ export class DedupePreAggregator {
     return this.heldCount >= this.options.maxHeld || this.singles.length > 0;
   }
 
-  addBatch(b: TweetBatch): DedupeOutcome {
+  /** `topics`: the sender's topic dictionary, with this batch applied (TopicMirror.apply). */
+  addBatch(b: TweetBatch, topics: TopicMirror): DedupeOutcome {
     const { spec, allowedLatenessMs } = this.options;
     const outcome: DedupeOutcome = { duplicates: 0, late: [] };
     // Tumbling windows: a record is in exactly one window, so no array of them per record.
@@ -140,25 +142,42 @@ export class DedupePreAggregator {
       const hash = b.authorHighs[i] === NO_AUTHOR ? -1 : encodeHashes(b.authorH1[i], b.authorH2[i]);
       const from = b.topicOffsets[i];
       const to = b.topicOffsets[i + 1];
-      if (windows === undefined) this.addToWindow(start, b.topics, from, to, hash);
-      else for (const w of windows) this.addToWindow(w, b.topics, from, to, hash);
+      if (windows === undefined) this.addToWindow(start, b.topicCodes, topics, from, to, hash);
+      else for (const w of windows) this.addToWindow(w, b.topicCodes, topics, from, to, hash);
     }
     return outcome;
   }
 
-  /** Adds one record's topics topics[from..to) to window `start`. */
-  private addToWindow(start: number, topics: string[], from: number, to: number, hash: number): void {
+  /** Adds one record's topics, codes[from..to) of `topics`, to window `start`. */
+  private addToWindow(
+    start: number,
+    codes: Uint32Array,
+    topics: TopicMirror,
+    from: number,
+    to: number,
+    hash: number,
+  ): void {
     if (isWindowComplete(start, this.options.spec, this.wm)) {
-      for (let t = from; t < to; t++) this.singles.push({ start, topic: topics[t], hash });
+      for (let t = from; t < to; t++) this.singles.push({ start, topic: topics.topic(codes[t]), hash });
       return;
     }
-    let table = this.held.get(start);
-    if (table === undefined) this.held.set(start, (table = new TopicTable()));
+    let held = this.held.get(start);
+    if (held === undefined) this.held.set(start, (held = new HeldWindow()));
+    const table = held.table;
+    const slots = held.slotsOf(topics);
     for (let t = from; t < to; t++) {
-      let slot = table.slotOf(topics[t]);
-      if (slot === undefined) {
-        slot = table.insert(topics[t]);
-        this.heldCount++;
+      const code = codes[t];
+      // Slot + 1 by the sender's code, 0 = not looked up yet: a popular topic's string is hashed once.
+      let slot = code < slots.length ? slots[code] - 1 : -1;
+      if (slot === -1) {
+        const topic = topics.topic(code);
+        let s = table.slotOf(topic);
+        if (s === undefined) {
+          s = table.insert(topic);
+          this.heldCount++;
+        }
+        slot = s;
+        held.setSlot(topics, code, slot);
       }
       table.addCount(slot, 1);
       if (hash !== -1) table.addEncoded(slot, hash);
@@ -175,7 +194,7 @@ export class DedupePreAggregator {
   flushComplete(watermark: number): FlushedPartials {
     const out: FlushedPartials = { singles: this.singles, windows: [] };
     this.singles = [];
-    for (const [start, table] of this.held) {
+    for (const [start, { table }] of this.held) {
       if (!isWindowComplete(start, this.options.spec, watermark)) continue;
       out.windows.push({ start, table });
       this.heldCount -= table.size;
@@ -281,5 +300,35 @@ export class DedupePreAggregator {
       throw new Error('DedupePreAggregator.restore: the operator must be fresh (no state, no watermark)');
     if (typeof watermark !== 'number' || Number.isNaN(watermark))
       throw new RangeError(`DedupePreAggregator.restore: bad watermark ${watermark}`);
+  }
+}
+
+/**
+ * A window's held table, and per sender dictionary (TopicMirror) the slots of
+ * its codes, valid for one epoch of that dictionary.
+ */
+class HeldWindow {
+  readonly table = new TopicTable();
+  private readonly caches = new Map<TopicMirror, { epoch: number; slots: Int32Array }>();
+
+  /** The code -> slot + 1 cache (0 = unknown) of `topics`, emptied when its dictionary has started over. */
+  slotsOf(topics: TopicMirror): Int32Array {
+    let cache = this.caches.get(topics);
+    if (cache === undefined || cache.epoch !== topics.epoch) {
+      cache = { epoch: topics.epoch, slots: new Int32Array(64) };
+      this.caches.set(topics, cache);
+    }
+    return cache.slots;
+  }
+
+  /** Records code -> slot (after slotsOf for the same `topics`). */
+  setSlot(topics: TopicMirror, code: number, slot: number): void {
+    const cache = this.caches.get(topics) as { slots: Int32Array };
+    if (code >= cache.slots.length) {
+      const bigger = new Int32Array(Math.max(2 * cache.slots.length, code + 1));
+      bigger.set(cache.slots);
+      cache.slots = bigger;
+    }
+    cache.slots[code] = slot + 1;
   }
 }

@@ -1,3 +1,4 @@
+import type { CodedTopics } from './topic-dictionary';
 import type { FiredWindow } from './topic-window-operator';
 
 /**
@@ -6,7 +7,7 @@ import type { FiredWindow } from './topic-window-operator';
  * the numeric columns are views of one ArrayBuffer, transferred, not cloned
  * (tweet-batch.ts builds them and reads the rare string forms back).
  */
-export interface TweetBatch {
+export interface TweetBatch extends CodedTopics {
   /**
    * Tweet ids packed as tweet-id-table.ts packs them (all but the last 9
    * digits, the last 9); idHighs[i] is -1 when the id does not pack, and
@@ -28,9 +29,12 @@ export interface TweetBatch {
   /** hashKeyH1 and hashKeyH2 of the author, computed where the tweet was read (0 without an author). */
   authorH1: Uint32Array;
   authorH2: Uint32Array;
-  /** topics of tweet i are topics[topicOffsets[i] .. topicOffsets[i + 1]). */
+  /**
+   * The topics of tweet i are topicCodes[topicOffsets[i] .. topicOffsets[i + 1]):
+   * codes of the sender's topic dictionary, whose strings the receiver keeps
+   * per sender (TopicMirror in topic-dictionary.ts: a code's string comes once).
+   */
   topicOffsets: Uint32Array;
-  topics: string[];
   /**
    * Per tweet: the watermark it was judged against for lateness where it was
    * read; windows whose lateness deadline is not after it are skipped, so every

@@ -17,6 +17,7 @@ import type { ResolvedTrendingOptions } from './trending-options';
 import { decodeLineByParse } from './tweet-decoder';
 import { scanTweetIn } from './tweet-scanner';
 import { scanTweetBytes } from './tweet-byte-scanner';
+import { TopicCodeSink, TopicDictionary, TopicMirror, TopicSendState } from './topic-dictionary';
 import { authorAt, tweetIdAt, TweetBatchBuilder } from './tweet-batch';
 
 /** Pre-aggregated partials are flushed at the latest when this many are held. */
@@ -198,6 +199,8 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
             spillUncaptured: runtime.checkpoints !== true,
           },
   });
+  /** Per sender: its topic dictionary as far as its batches to this worker have told it. */
+  const topicMirrors = Array.from({ length: parallelism }, () => new TopicMirror());
   /** Sends partials to their window owners, in flush order (late singles first, then window by window). */
   const flushPartials = (flushed: FlushedPartials): void => {
     const out = Array.from({ length: parallelism }, () => new PartialBatchBuilder());
@@ -216,8 +219,10 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   const tweets = mesh.exchange<TweetBatch>(
     'tweets',
     {
-      onData(_from, b) {
-        const outcome = stage2.addBatch(b);
+      onData(from, b) {
+        const topics = topicMirrors[from];
+        topics.apply(b);
+        const outcome = stage2.addBatch(b, topics);
         progress.duplicates += outcome.duplicates;
         for (const { index, timestampMs } of outcome.late) {
           progress.late++;
@@ -225,7 +230,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
             id: tweetIdAt(b, index),
             created_at: isoTime(timestampMs),
             author_id: authorAt(b, index),
-            topics: b.topics.slice(b.topicOffsets[index], b.topicOffsets[index + 1]),
+            topics: topics.topics(b.topicCodes, b.topicOffsets[index], b.topicOffsets[index + 1]),
           });
           emitDead(
             'late',
@@ -253,10 +258,17 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
 
   // Stage 1: the local stage, driven by the source runner.
   let emittedWatermark = Number.NEGATIVE_INFINITY;
+  // Topics cross as codes of this dictionary; each receiver is sent a code's string once.
+  const topicDictionary = new TopicDictionary();
+  const topicSendStates = Array.from({ length: parallelism }, () => new TopicSendState());
+  const topicSink = new TopicCodeSink(topicDictionary);
   const newBuilders = (lines: number): TweetBatchBuilder[] => {
     // Room for an even share and then some: a builder that fills up grows by copying.
     const capacity = Math.ceil((lines * 1.25) / parallelism) + 16;
-    return Array.from({ length: parallelism }, () => new TweetBatchBuilder(capacity));
+    return Array.from(
+      { length: parallelism },
+      (_, to) => new TweetBatchBuilder(capacity, topicDictionary, topicSendStates[to]),
+    );
   };
 
   const onBatch = async (s: SplitState, batch: RecordBatch): Promise<void> => {
@@ -274,6 +286,8 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
     // A source that hands out bytes (raw) is read as bytes: lines become strings only for the full path.
     const lineCount = raw === undefined ? batch.lines.length : raw.starts.length;
     progress.records += lineCount + batch.oversize.length;
+    // Between batches, so no builder holds codes of an epoch the dictionary leaves.
+    topicDictionary.startBatch();
     const builders = newBuilders(lineCount);
     /**
      * The lateness threshold of the next tweet, after judging it; undefined
@@ -326,7 +340,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
       const { buffers, starts, ends } = raw;
       for (let k = 0; k < starts.length; k++) {
         const bytes = buffers[k];
-        const t = scanTweetBytes(bytes, starts[k], ends[k], decodeOptions);
+        const t = scanTweetBytes(bytes, starts[k], ends[k], decodeOptions, topicSink);
         if (t === undefined) {
           decodeFully(bytes.toString('utf8', starts[k], ends[k]));
           continue;
@@ -341,8 +355,8 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
           t.timestampMs,
           t.authorStart,
           t.authorEnd,
-          t.topics,
-          t.topics.length,
+          topicSink.codes,
+          topicSink.count,
           threshold,
         );
       }

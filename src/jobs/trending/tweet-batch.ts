@@ -8,6 +8,7 @@
  */
 import { murmur3Bytes, murmur3In } from '../../runtime/hash';
 import { copyOf } from './string-copy';
+import { TopicDictionary, TopicSendState } from './topic-dictionary';
 import { NO_AUTHOR, OTHER_AUTHOR, type TweetBatch } from './trending-messages';
 import { packed, unpackId } from './tweet-id-table';
 
@@ -78,10 +79,21 @@ export class TweetBatchBuilder {
   private topicOffsets!: Uint32Array;
   private readonly otherIds: string[] = [];
   private readonly otherAuthors: string[] = [];
-  private readonly topics: string[] = [];
+  private readonly topicCodes: number[] = [];
+  private readonly newTopicCodes: number[] = [];
+  private readonly newTopics: string[] = [];
 
-  /** `capacity`: tweets expected; more make it grow (a copy). */
-  constructor(capacity = 64) {
+  /**
+   * `capacity`: tweets expected; more make it grow (a copy). Topics are coded
+   * with `dictionary` (the local stage's, shared by its builders); `sent`:
+   * what the receiver of this builder's batches has been sent of it. The
+   * defaults make a batch that stands alone (every string in it).
+   */
+  constructor(
+    capacity = 64,
+    private readonly dictionary = new TopicDictionary(),
+    private readonly sent = new TopicSendState(),
+  ) {
     this.allocate(Math.max(1, capacity));
     this.topicOffsets[0] = 0;
   }
@@ -149,12 +161,14 @@ export class TweetBatchBuilder {
     const i = this.next();
     this.idIn(i, line, idStart, idEnd);
     this.authorIn(i, line, authorStart, authorEnd);
-    this.finish(i, timestampMs, topics, topicCount, threshold);
+    for (let t = 0; t < topicCount; t++) this.addTopic(this.dictionary.codeOf(topics[t]));
+    this.finish(i, timestampMs, threshold);
   }
 
   /**
    * addIn for a tweet read from bytes (tweet-byte-scanner.ts): id and author
-   * are byte ranges of `bytes` (authorStart -1: none), digits only.
+   * are byte ranges of `bytes` (authorStart -1: none), digits only; its
+   * topics are topicCodes[0 .. topicCount), codes of this builder's dictionary.
    */
   addBytes(
     bytes: Buffer,
@@ -163,7 +177,7 @@ export class TweetBatchBuilder {
     timestampMs: number,
     authorStart: number,
     authorEnd: number,
-    topics: readonly string[],
+    topicCodes: readonly number[],
     topicCount: number,
     threshold: number,
   ): void {
@@ -183,7 +197,8 @@ export class TweetBatchBuilder {
       this.authorH1[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED1);
       this.authorH2[i] = murmur3Bytes(bytes, authorStart, authorEnd, AUTHOR_SEED2);
     }
-    this.finish(i, timestampMs, topics, topicCount, threshold);
+    for (let t = 0; t < topicCount; t++) this.addTopic(topicCodes[t]);
+    this.finish(i, timestampMs, threshold);
   }
 
   /** A tweet given as strings (the full decoder's); author undefined or '': none. */
@@ -198,7 +213,8 @@ export class TweetBatchBuilder {
     this.idIn(i, id, 0, id.length);
     const a = author ?? '';
     this.authorIn(i, a, a === '' ? -1 : 0, a.length);
-    this.finish(i, timestampMs, topics, topics.length, threshold);
+    for (const topic of topics) this.addTopic(this.dictionary.codeOf(topic));
+    this.finish(i, timestampMs, threshold);
   }
 
   /** Index of the next tweet, growing the columns when full. */
@@ -250,23 +266,27 @@ export class TweetBatchBuilder {
     this.authorH2[i] = 0;
   }
 
-  private finish(
-    i: number,
-    timestampMs: number,
-    topics: readonly string[],
-    topicCount: number,
-    threshold: number,
-  ): void {
+  /** A topic of the tweet being added; its string goes along the first time this receiver gets the code. */
+  private addTopic(code: number): void {
+    this.topicCodes.push(code);
+    if (this.sent.mustSend(this.dictionary, code)) {
+      this.newTopicCodes.push(code);
+      this.newTopics.push(this.dictionary.topic(code));
+    }
+  }
+
+  private finish(i: number, timestampMs: number, threshold: number): void {
     this.timestamps[i] = timestampMs;
     this.lateThresholds[i] = threshold;
-    for (let t = 0; t < topicCount; t++) this.topics.push(topics[t]);
-    this.topicOffsets[i + 1] = this.topics.length;
+    this.topicOffsets[i + 1] = this.topicCodes.length;
     this.length = i + 1;
   }
 
-  /** The batch, and the buffer to transfer with it (after which this builder is unusable). */
+  /** The batch, and the buffers to transfer with it (after which this builder is unusable). */
   build(): { batch: TweetBatch; transfer: ArrayBuffer[] } {
     const n = this.length;
+    const topicCodes = Uint32Array.from(this.topicCodes);
+    const newTopicCodes = Uint32Array.from(this.newTopicCodes);
     return {
       batch: {
         idHighs: this.idHighs.subarray(0, n),
@@ -279,10 +299,13 @@ export class TweetBatchBuilder {
         authorH1: this.authorH1.subarray(0, n),
         authorH2: this.authorH2.subarray(0, n),
         topicOffsets: this.topicOffsets.subarray(0, n + 1),
-        topics: this.topics,
+        topicEpoch: this.dictionary.epoch,
+        topicCodes,
+        newTopicCodes,
+        newTopics: this.newTopics,
         lateThresholds: this.lateThresholds.subarray(0, n),
       },
-      transfer: [this.buffer],
+      transfer: [this.buffer, topicCodes.buffer, newTopicCodes.buffer],
     };
   }
 }

@@ -21,6 +21,7 @@
  *   parses with one).
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
+import type { TopicSink } from './topic-dictionary';
 import { parseCreatedAtBytes } from './tweet-dates';
 import type { DecodeOptions } from './tweet';
 
@@ -97,7 +98,7 @@ export interface ScannedTweetBytes {
   authorStart: number;
   authorEnd: number;
   timestampMs: number;
-  /** Normalised topics, each once. */
+  /** Normalised topics, each once, when scanned without a TopicSink of the caller's (else left as they were). */
   topics: string[];
 }
 
@@ -530,7 +531,7 @@ class ByteScan {
   }
 
   /** Fills `out` as tweet-scanner's result() does; false when the full path must decide. */
-  result(options: DecodeOptions, out: ScannedTweetBytes): boolean {
+  result(options: DecodeOptions, out: ScannedTweetBytes, sink: TopicSink): boolean {
     const fields = this.fields;
     if ((fields & (F_ID | F_ID_STR)) === 0) return false;
     const v1 = (fields & (F_ID_STR | F_USER)) !== 0 || this.idNumber;
@@ -564,20 +565,19 @@ class ByteScan {
       out.authorEnd = -1;
     }
 
-    const topics = out.topics;
-    topics.length = 0;
+    sink.clear();
     if ((fields & F_ENTITIES) !== 0) {
-      this.addTags(HASHTAGS, false, topics);
+      this.addTags(HASHTAGS, false, sink);
       if (options.cashtags) {
         const primary = v1 ? SYMBOLS : CASHTAGS;
-        this.addTags((this.lists & (1 << primary)) !== 0 ? primary : v1 ? CASHTAGS : SYMBOLS, true, topics);
+        this.addTags((this.lists & (1 << primary)) !== 0 ? primary : v1 ? CASHTAGS : SYMBOLS, true, sink);
       }
     } else {
       let text: string | undefined;
       if (v1 && (fields & F_FULL_TEXT) !== 0)
         text = this.value(this.fullTextStart, this.fullTextEnd, this.fullTextFlags);
       else if ((fields & F_TEXT) !== 0) text = this.value(this.textStart, this.textEnd, this.textFlags);
-      if (text !== undefined) textTopics(text, options, topics);
+      if (text !== undefined) textTopics(text, options, sink);
     }
     out.bytes = this.b;
     return true;
@@ -588,7 +588,7 @@ class ByteScan {
     return parseCreatedAtBytes(this.b, start, end);
   }
 
-  private addTags(kind: number, cashtag: boolean, topics: string[]): void {
+  private addTags(kind: number, cashtag: boolean, sink: TopicSink): void {
     const b = this.b;
     for (let t = 0; t < this.tagCount; t++) {
       if (this.tagKind[t] !== kind) continue;
@@ -596,29 +596,43 @@ class ByteScan {
       const end = this.tagEnd[t];
       let flags = this.tagFlags[t];
       for (let i = start; i < end && flags === 0; i++) if (b[i] >= 0x80) flags = NON_ASCII;
-      let topic: string;
       if (flags === 0) {
         // NFKC leaves ASCII as it is: lower-casing is the whole normalisation.
-        topic = asciiTopic(b, start, end, cashtag ? 0x24 : 0x23);
+        sink.addAscii(b, start, end, cashtag ? 0x24 : 0x23);
       } else {
         const tag = this.value(start, end, flags);
-        topic = cashtag ? normalizeCashtag(tag) : normalizeHashtag(tag);
+        sink.addString(cashtag ? normalizeCashtag(tag) : normalizeHashtag(tag));
       }
-      if (topics.indexOf(topic) === -1) topics.push(topic);
     }
   }
 }
 
 /** As tweet-scanner.ts's: the topics of the text when there are no entities. */
-function textTopics(text: string, options: DecodeOptions, topics: string[]): void {
+function textTopics(text: string, options: DecodeOptions, sink: TopicSink): void {
   if (text.indexOf('#') !== -1 || text.indexOf('\uFF03') !== -1) {
     const tags = extractHashtags(text);
-    for (let i = 0; i < tags.length; i++) if (topics.indexOf(tags[i]) === -1) topics.push(tags[i]);
+    for (let i = 0; i < tags.length; i++) sink.addString(tags[i]);
   }
   if (options.cashtags && text.indexOf('$') !== -1) {
     const cashtags = extractCashtags(text);
-    for (let i = 0; i < cashtags.length; i++)
-      if (topics.indexOf(cashtags[i]) === -1) topics.push(cashtags[i]);
+    for (let i = 0; i < cashtags.length; i++) sink.addString(cashtags[i]);
+  }
+}
+
+/** The TopicSink of callers that want topics as strings: into ScannedTweetBytes.topics. */
+class StringTopicSink implements TopicSink {
+  constructor(private readonly topics: string[]) {}
+
+  clear(): void {
+    this.topics.length = 0;
+  }
+
+  addAscii(bytes: Uint8Array, start: number, end: number, sign: number): void {
+    this.addString(asciiTopic(bytes, start, end, sign));
+  }
+
+  addString(topic: string): void {
+    if (this.topics.indexOf(topic) === -1) this.topics.push(topic);
   }
 }
 
@@ -627,10 +641,15 @@ function textTopics(text: string, options: DecodeOptions, topics: string[]): voi
  * once (a native decode, a lower-cased copy and a concatenation cost more
  * for tags of a few characters).
  */
-function asciiTopic(b: Buffer, start: number, end: number, sign: number): string {
+function asciiTopic(b: Uint8Array, start: number, end: number, sign: number): string {
   const length = end - start + 1;
   if (length >= TOPIC_CODES.length)
-    return String.fromCharCode(sign) + b.toString('latin1', start, end).toLowerCase();
+    return (
+      String.fromCharCode(sign) +
+      Buffer.from(b.buffer, b.byteOffset + start, end - start)
+        .toString('latin1')
+        .toLowerCase()
+    );
   // An array of exactly this length, reused (as in string-copy.ts).
   let codes = TOPIC_CODES[length];
   if (codes === undefined) codes = TOPIC_CODES[length] = new Array<number>(length).fill(0);
@@ -662,22 +681,26 @@ const scanned: ScannedTweetBytes = {
   timestampMs: 0,
   topics: [],
 };
+const stringTopics = new StringTopicSink(scanned.topics);
 
 /**
  * The tweet of the line bytes[start, end) by the fast path, in an object
  * reused by the next call, or undefined when the line must go through the
- * full path (as a string). Never throws.
+ * full path (as a string). Its topics go to `sink` (each once, in order),
+ * by default into the result's `topics`; a sink gets topics only for a
+ * tweet the call returns. Never throws.
  */
 export function scanTweetBytes(
   bytes: Buffer,
   start: number,
   end: number,
   options: DecodeOptions,
+  sink: TopicSink = stringTopics,
 ): ScannedTweetBytes | undefined {
   scan.reset(bytes, end);
   let i = scan.ws(start);
   if (scan.at(i) !== OPEN_BRACE) return undefined;
   i = scan.members(i, TWEET);
   if (i < 0 || scan.ws(i) !== end) return undefined;
-  return scan.result(options, scanned) ? scanned : undefined;
+  return scan.result(options, scanned, sink) ? scanned : undefined;
 }
