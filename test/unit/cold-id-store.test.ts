@@ -109,6 +109,35 @@ describe('ColdIdStore (real LevelDB)', () => {
     }
   });
 
+  it('created lazily: no database until ids move; a drop asked for while it opens follows the write', async () => {
+    const dir = dbDir();
+    const unused = ColdIdStore.create(dir, 128);
+    expect(unused.hasPacked(1, 2)).toBe(false);
+    await unused.close();
+    expect(existsSync(dir)).toBe(false);
+
+    const store = ColdIdStore.create(dir, 128);
+    try {
+      const ids = Array.from({ length: 500 }, (_, i) => String(1_600_000_000_000_000_000n + BigInt(i)));
+      const { highs, lows } = packedColumns(ids);
+      const kept = store.move(8, highs.subarray(250), lows.subarray(250), 250, ['s-8']);
+      const gone = store.move(7, highs, lows, 250, ['s-7']);
+      // Still opening: bucket 7's range deletes must land after its keys.
+      expect(store.drop(7)).toBe(0);
+      await Promise.all([kept, gone]);
+      await store.settled();
+      expect(existsSync(dir)).toBe(true);
+      expect(store.size).toBe(251);
+      expect(store.spilledBuckets()).toEqual([8]);
+      expect(store.hasPacked(highs[0], lows[0])).toBe(false);
+      expect(store.hasPacked(highs[300], lows[300])).toBe(true);
+      expect(store.hasString('s-7')).toBe(false);
+      expect(store.hasString('s-8')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finds an id in whichever bucket holds it (a re-delivery may carry another time)', async () => {
     const store = await ColdIdStore.open(dbDir(), 128);
     try {

@@ -19,7 +19,7 @@
  */
 import { keyGroupOf } from '../../runtime/key-groups';
 import { murmur3 } from '../../runtime/hash';
-import { LevelDbKeyedStateBackend } from '../../state/leveldb-keyed-state-backend';
+import type { LevelDbKeyedStateBackend } from '../../state/leveldb-keyed-state-backend';
 import { hashOf, unpackId } from './tweet-id-table';
 
 const STATE = 'dedupe';
@@ -148,15 +148,39 @@ export class ColdIdStore {
   private diskReads = 0;
   private diskHits = 0;
 
+  /** Set once the database is open; there are ids to read only after a move, so after that. */
+  private backend: LevelDbKeyedStateBackend | undefined;
+  private opening: Promise<LevelDbKeyedStateBackend> | undefined;
+
   private constructor(
-    private readonly backend: LevelDbKeyedStateBackend,
+    private readonly dir: string,
     private readonly maxParallelism: number,
   ) {}
 
-  /** Opens a fresh store in `dir` (whatever it held is deleted). */
+  /**
+   * A fresh store in `dir` (whatever it held is deleted) whose database opens
+   * when the first ids move to it: most runs never move any, and loading and
+   * opening LevelDB cost ~45 ms of every worker's start-up.
+   */
+  static create(dir: string, maxParallelism: number): ColdIdStore {
+    return new ColdIdStore(dir, maxParallelism);
+  }
+
+  /** A fresh store in `dir`, its database opened now. */
   static async open(dir: string, maxParallelism: number): Promise<ColdIdStore> {
-    const backend = await LevelDbKeyedStateBackend.open(dir, { fresh: true });
-    return new ColdIdStore(backend, maxParallelism);
+    const store = new ColdIdStore(dir, maxParallelism);
+    await store.ready();
+    return store;
+  }
+
+  /** The database, opened on first use; later calls get it in the order they asked. */
+  private ready(): Promise<LevelDbKeyedStateBackend> {
+    if (this.opening === undefined) {
+      const { LevelDbKeyedStateBackend } =
+        require('../../state/leveldb-keyed-state-backend') as typeof import('../../state/leveldb-keyed-state-backend');
+      this.opening = LevelDbKeyedStateBackend.open(this.dir, { fresh: true }).then((b) => (this.backend = b));
+    }
+    return this.opening;
   }
 
   /** Ids on disk. */
@@ -205,35 +229,43 @@ export class ColdIdStore {
       keys.writeDoubleBE(highs[i], at + 9);
       keys.writeUInt32BE(lows[i], at + 17);
     }
-    // Non-numeric ids are rare: staged one by one (visible to reads at once, which is harmless).
-    const empty = Buffer.alloc(0);
-    for (const id of strings) {
-      const kg = keyGroupOf(id, this.maxParallelism);
-      b.keyGroups.add(kg);
-      this.backend.put(kg, STATE, stringKey(bucket, id), empty);
-    }
+    const stringKeyGroups = strings.map((id) => keyGroupOf(id, this.maxParallelism));
+    for (const kg of stringKeyGroups) b.keyGroups.add(kg);
     const bucketState = b;
-    const written = this.backend.writeDirect(STATE, keyGroups, keys, PACKED_KEY_BYTES).then(
-      () => {
-        // Dropped (past the horizon) while being written: the drop's range deletes follow this batch.
-        if (this.buckets.get(bucket) !== bucketState) return;
-        for (let i = 0; i < length; i++) this.table.add(fingerprintOfPacked(highs[i], lows[i]), bucket);
-        for (const id of strings) this.table.add(fingerprintOfString(id), bucket);
-        const n = length + strings.length;
-        bucketState.ids += n;
-        this.ids += n;
-        this.spilled += n;
-      },
-      (err: unknown) => {
-        this.failure ??= err instanceof Error ? err : new Error(String(err));
-        throw this.failure;
-      },
-    );
-    this.startFlush();
-    this.pending.add(written);
-    const forget = (): void => void this.pending.delete(written);
-    written.then(forget, forget);
+    const written = this.ready()
+      .then((backend) => {
+        // Non-numeric ids are rare: staged one by one (visible to reads at once, which is harmless).
+        const empty = Buffer.alloc(0);
+        strings.forEach((id, i) => backend.put(stringKeyGroups[i], STATE, stringKey(bucket, id), empty));
+        const direct = backend.writeDirect(STATE, keyGroups, keys, PACKED_KEY_BYTES);
+        this.startFlush(backend);
+        return direct;
+      })
+      .then(
+        () => {
+          // Dropped (past the horizon) while being written: the drop's range deletes follow this batch.
+          if (this.buckets.get(bucket) !== bucketState) return;
+          for (let i = 0; i < length; i++) this.table.add(fingerprintOfPacked(highs[i], lows[i]), bucket);
+          for (const id of strings) this.table.add(fingerprintOfString(id), bucket);
+          const n = length + strings.length;
+          bucketState.ids += n;
+          this.ids += n;
+          this.spilled += n;
+        },
+        (err: unknown) => {
+          this.failure ??= err instanceof Error ? err : new Error(String(err));
+          throw this.failure;
+        },
+      );
+    this.track(written);
     return written;
+  }
+
+  /** Keeps `work` among what settled() and close() wait for, until it ends. */
+  private track(work: Promise<void>): void {
+    this.pending.add(work);
+    const forget = (): void => void this.pending.delete(work);
+    work.then(forget, forget);
   }
 
   /** Resolves when every move started so far has finished (rejects if one failed). */
@@ -266,10 +298,19 @@ export class ColdIdStore {
     this.check();
     this.table.dropBucket(bucket);
     const prefix = bucketBytes(bucket);
-    for (const kg of b.keyGroups) this.backend.deleteRange(kg, STATE, { prefix });
+    // After the bucket's moves (which asked for the database first), so the range deletes follow their writes.
+    const dropped = this.ready().then(
+      (backend) => {
+        for (const kg of b.keyGroups) backend.deleteRange(kg, STATE, { prefix });
+        this.startFlush(backend);
+      },
+      (err: unknown) => {
+        this.failure ??= err instanceof Error ? err : new Error(String(err));
+      },
+    );
+    this.track(dropped);
     this.buckets.delete(bucket);
     this.ids -= b.ids;
-    this.startFlush();
     return b.ids;
   }
 
@@ -281,7 +322,8 @@ export class ColdIdStore {
   /** Waits for the moves under way, writes what is staged and closes the database. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending]);
-    await this.backend.close();
+    const backend = this.opening === undefined ? undefined : await this.opening.catch(() => undefined);
+    await backend?.close();
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -296,14 +338,14 @@ export class ColdIdStore {
 
   private read(kg: number, key: Buffer): boolean {
     this.diskReads++;
-    const found = this.backend.getSync(kg, STATE, key) !== undefined;
+    const found = (this.backend as LevelDbKeyedStateBackend).getSync(kg, STATE, key) !== undefined;
     if (found) this.diskHits++;
     return found;
   }
 
-  private startFlush(): void {
+  private startFlush(backend: LevelDbKeyedStateBackend): void {
     // One batch per spill or drop; the backend writes them in order, and reads see staged changes meanwhile.
-    this.backend.flush().catch((err: unknown) => {
+    backend.flush().catch((err: unknown) => {
       this.failure ??= err instanceof Error ? err : new Error(String(err));
     });
   }

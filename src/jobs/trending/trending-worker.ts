@@ -44,7 +44,7 @@ export async function runTrendingWorker(ctx: WorkerContext<ResolvedTrendingOptio
   // Opened before the mesh: once it exists, peers' batches may arrive and need every exchange.
   const coldIds =
     runtime.stateDir !== undefined && opts.dedupeHorizonMs > opts.dedupeMemoryHorizonMs
-      ? await ColdIdStore.open(path.join(runtime.stateDir, `worker-${index}`), maxParallelism)
+      ? ColdIdStore.create(path.join(runtime.stateDir, `worker-${index}`), maxParallelism)
       : undefined;
   const mesh = new PeerMesh(index, ctx.start.peers);
   const decodeOptions = { cashtags: opts.cashtags };
