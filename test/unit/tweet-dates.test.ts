@@ -78,6 +78,13 @@ describe('parseCreatedAtBytes', () => {
       '',
       'x',
     );
+    // Offset minutes that are not digits pass the string parser, unless the date is not 30 characters long.
+    dates.push(
+      'Wed Jan 05 23:59:59 +00x0 2022',
+      'Wed Jan 05 23:59:59 +00é0 2022',
+      'Wed Jan 05 23:59:59 +00é 2022',
+    );
+    dates.push('Wed Jan 05 23:59:59 +00éé 2022', 'Wed Jan 05 23:59:59 +0é 2022', '2022-01-05T23:59:59.999é');
     for (let k = 0; k < 5_000; k++) {
       const d = new Date(Date.UTC(1990, 0, 1) + Math.floor(rnd.next() * 70 * 365.25 * 86_400_000));
       const iso = d.toISOString();
@@ -85,6 +92,9 @@ describe('parseCreatedAtBytes', () => {
       const at = Math.floor(rnd.next() * iso.length);
       const c = rnd.next() < 0.1 ? 'é' : String.fromCharCode(0x20 + Math.floor(rnd.next() * 0x5f));
       dates.push(rnd.next() < 0.5 ? iso : iso.slice(0, at) + c + iso.slice(at + 1));
+      const v1 = `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${rnd.next() < 0.5 ? '+' : '-'}${pad(Math.floor(rnd.next() * 30))}${pad(Math.floor(rnd.next() * 70))} ${d.getUTCFullYear()}`;
+      const v1At = Math.floor(rnd.next() * v1.length);
+      dates.push(rnd.next() < 0.5 ? v1 : v1.slice(0, v1At) + c + v1.slice(v1At + 1));
     }
     const problems: string[] = [];
     for (const date of dates) {

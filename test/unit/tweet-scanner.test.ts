@@ -360,3 +360,117 @@ describe('byte scanner on mutated bytes', () => {
     expect(fast).toBeGreaterThan(total * 0.1);
   });
 });
+
+/** The usual shapes the byte scanner compares in place (its fast path), with every kind of entity item. */
+const USUAL_V2 =
+  '{"id":"1477067041797046273","created_at":"2021-12-31T23:59:57.723Z","author_id":"550441653777592880",' +
+  '"text":"win #Science \\u00e9 über #NodeJS","lang":"en","entities":{"hashtags":[{"start":4,"end":12,"tag":"Science"},' +
+  '{"start":23,"end":30,"tag":"NodeJS"}],"mentions":[{"start":0,"end":11,"username":"galjo_1tzq","id":"5504"}],' +
+  '"cashtags":[{"start":1,"end":3,"tag":"AB"}]}}';
+const USUAL_V1 =
+  '{"created_at":"Fri Dec 31 23:59:58 +0000 2021","id":1477067041797046282,"id_str":"1477067041797046282",' +
+  '"text":"yes #Football $X","user":{"id":1204154723,"id_str":"1204154723","screen_name":"vexri_4r6b"},' +
+  '"entities":{"hashtags":[{"text":"Football","indices":[4,13]}],"symbols":[{"text":"X","indices":[14,16]}],' +
+  '"urls":[],"user_mentions":[]},"lang":"en"}';
+
+describe('byte scanner on the usual shapes, deviating anywhere', () => {
+  /** Every line whose bytes the scanners disagree on, under both option sets (at most five). */
+  function disagreements(lines: readonly Buffer[]): string[] {
+    const problems: string[] = [];
+    for (const line of lines) {
+      for (const options of OPTIONS) {
+        const problem = byteDisagreement(line, options);
+        if (problem !== undefined && problems.length < 5) problems.push(problem);
+      }
+    }
+    return problems;
+  }
+
+  it('takes the usual lines', () => {
+    for (const line of [USUAL_V2, USUAL_V1]) {
+      expect(scanTweetBytes(Buffer.from(line), 0, Buffer.byteLength(line), OPTIONS[1])).toBeDefined();
+    }
+    expect(disagreements([USUAL_V2, USUAL_V1].map((l) => Buffer.from(l)))).toEqual([]);
+  });
+
+  it('agrees with the string scanner after any one byte is deleted, doubled or replaced, and on every truncation', () => {
+    // Bytes that end or break a key, value or string, digits and letters for ids and keys, and non-ASCII.
+    const replacements = [
+      0x22, 0x5c, 0x20, 0x09, 0x7b, 0x7d, 0x5b, 0x5d, 0x3a, 0x2c, 0x30, 0x2d, 0x61, 0x78, 0xc3,
+    ];
+    for (const line of [USUAL_V2, USUAL_V1].map((l) => Buffer.from(l))) {
+      const edited: Buffer[] = [];
+      for (let at = 0; at < line.length; at++) {
+        edited.push(Buffer.concat([line.subarray(0, at), line.subarray(at + 1)]));
+        edited.push(Buffer.concat([line.subarray(0, at + 1), line.subarray(at)]));
+        edited.push(line.subarray(0, at));
+        for (const byte of replacements) {
+          const copy = Buffer.from(line);
+          copy[at] = byte;
+          edited.push(copy);
+        }
+      }
+      expect(disagreements(edited)).toEqual([]);
+    }
+  });
+
+  it('agrees on reordered, missing, repeated and respelled members', () => {
+    const v2Members = [
+      '"id":"1477067041797046273"',
+      '"created_at":"2021-12-31T23:59:57.723Z"',
+      '"author_id":"550441653777592880"',
+      '"text":"win #Science"',
+      '"lang":"en"',
+      '"entities":{"hashtags":[{"start":4,"end":12,"tag":"Science"}]}',
+    ];
+    const lines: string[] = [];
+    for (let k = 0; k < v2Members.length; k++) {
+      const others = v2Members.filter((_, j) => j !== k);
+      lines.push(`{${others.join(',')}}`); // one missing
+      lines.push(`{${[...others, v2Members[k]].join(',')}}`); // one moved to the end
+      lines.push(`{${[...v2Members, v2Members[k]].join(',')}}`); // one repeated
+      lines.push(`{${[...v2Members.slice(0, k + 1), v2Members[k]].join(',')}}`); // one repeated at once
+      lines.push(`{${v2Members.map((m, j) => (j === k ? m.replace(':', ' : ') : m)).join(',')}}`);
+      lines.push(`{${v2Members.map((m, j) => (j === k ? m.replace('"', '"\\u0061') : m)).join(',')}}`);
+    }
+    lines.push(
+      // The id as a number, and the v1.1 shape with a string id or without id_str.
+      USUAL_V2.replace('"id":"1477067041797046273"', '"id":1477067041797046273'),
+      USUAL_V1.replace('"id":1477067041797046282', '"id":"1477067041797046282"'),
+      USUAL_V1.replace(',"id_str":"1477067041797046282"', ''),
+      // Values the usual keys must not take as they are.
+      USUAL_V2.replace('"1477067041797046273"', '"14770670417970462\\u0037"'),
+      USUAL_V2.replace('"550441653777592880"', '"55044165377759288x"'),
+      USUAL_V2.replace('"2021-12-31T23:59:57.723Z"', '"2021-12-31T23:59:57Z"'),
+      USUAL_V2.replace('"2021-12-31T23:59:57.723Z"', '"2021-12-31T23:59:5\\u0037.723Z"'),
+      USUAL_V1.replace('+0000 2021', '+00\u00e9 2021'),
+      USUAL_V1.replace('+0000 2021', '+00\u00e90 2021'),
+      USUAL_V1.replace('+0000 2021', '+00x0 2021'),
+      // Entity items in other shapes, and the usual ones repeated.
+      USUAL_V2.replace(
+        '{"start":4,"end":12,"tag":"Science"}',
+        '{"start":4,"end":12,"tag":"Science","tag":"X"}',
+      ),
+      USUAL_V2.replace('{"start":4,"end":12,"tag":"Science"}', '{"end":12,"start":4,"tag":"Science"}'),
+      USUAL_V2.replace(
+        '{"start":4,"end":12,"tag":"Science"}',
+        '{"start":4.5e1,"end":-12,"tag":"Sci\\"ence"}',
+      ),
+      USUAL_V2.replace('{"start":4,"end":12,"tag":"Science"}', '{"start":"4","end":12,"tag":"Science"}'),
+      USUAL_V2.replace('{"start":4,"end":12,"tag":"Science"}', '{"start":4,"end":12,"tag":null}'),
+      USUAL_V2.replace('{"start":4,"end":12,"tag":"Science"}', '{"start":4,"end":12,"tag":"Science" }'),
+      USUAL_V1.replace('{"text":"Football","indices":[4,13]}', '{"text":"Football","indices":[4,13,5]}'),
+      USUAL_V1.replace(
+        '{"text":"Football","indices":[4,13]}',
+        '{"text":"Football","indices":[4,13],"text":"Y"}',
+      ),
+      USUAL_V1.replace('{"text":"Football","indices":[4,13]}', '{"text":"Football","indices":[4]}'),
+      USUAL_V1.replace('{"text":"Football","indices":[4,13]}', '{"text":"Football","indices":[4,13] }'),
+      USUAL_V2.replace('"entities":{', '"entities":{"hashtags":[],'),
+      USUAL_V1.replace('"user":{', '"user":{"id_str":"7",'),
+    );
+    const problems = disagreements(lines.map((l) => Buffer.from(l)));
+    expect(problems).toEqual([]);
+    expect(compare(lines).problems).toEqual([]);
+  });
+});

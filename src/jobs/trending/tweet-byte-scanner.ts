@@ -15,10 +15,14 @@
  *   those bytes), so whitespace between tokens is the space alone;
  * - invalid UTF-8 is no concern: the string form would hold U+FFFD there,
  *   which the scan accepts inside strings as it accepts any non-ASCII
- *   byte, and values that are decoded (tags, text) are decoded from the
- *   same bytes between ASCII quotes, so they equal the string form's;
- * - a created_at with a non-ASCII byte is left to the full path (no date
- *   parses with one).
+ *   byte, and values that are decoded (tags, text, an unusual created_at)
+ *   are decoded from the same bytes between ASCII quotes, so they equal the
+ *   string form's.
+ *
+ * For speed, strings are scanned four bytes at a time, and the members of
+ * the usual v2 and v1.1 tweets and entity items are first matched against
+ * the expected keys in place (usualMembers, usualItem); wherever a line
+ * deviates from them, the general scan decides.
  */
 import { extractCashtags, extractHashtags, normalizeCashtag, normalizeHashtag } from './hashtags';
 import type { TopicSink } from './topic-dictionary';
@@ -89,6 +93,39 @@ const K_TRUE = keyBytes('true');
 const K_FALSE = keyBytes('false');
 const K_NULL = keyBytes('null');
 
+/**
+ * Bytes the fast path expects at a place, as little-endian 32-bit words at
+ * offsets 0, 4, 8, ... and length - 4 (overlapping the one before), to be
+ * compared four bytes at a time.
+ */
+interface Expected {
+  length: number;
+  words: Int32Array;
+}
+function expected(text: string): Expected {
+  const bytes = Buffer.from(text, 'latin1');
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  for (let k = 0; k < words.length; k++) words[k] = bytes.readInt32LE(Math.min(4 * k, bytes.length - 4));
+  return { length: bytes.length, words };
+}
+// The usual v2 and v1.1 tweets, up to each value's first byte.
+const X_ID = expected('{"id":"');
+const X_CREATED_AT = expected(',"created_at":"');
+const X_AUTHOR_ID = expected(',"author_id":"');
+const X_TEXT = expected(',"text":"');
+const X_LANG = expected(',"lang":"');
+const X_V1_CREATED_AT = expected('{"created_at":"');
+const X_V1_ID = expected(',"id":');
+const X_ID_STR = expected(',"id_str":"');
+const X_USER = expected(',"user":{');
+const X_ENTITIES = expected(',"entities":{');
+// The usual v2 and v1.1 entity items.
+const X_START = expected('{"start":');
+const X_END = expected(',"end":');
+const X_TAG = expected(',"tag":"');
+const X_ITEM_TEXT = expected('{"text":"');
+const X_INDICES = expected(',"indices":[');
+
 /** A tweet as the byte scan found it: offsets into the bytes it was given. Reused: read before the next call. */
 export interface ScannedTweetBytes {
   bytes: Buffer;
@@ -106,6 +143,9 @@ class ByteScan {
   b: Buffer = Buffer.alloc(0);
   /** End of the line (exclusive); reading at or past it gives -1 from at(). */
   n = 0;
+  /** The bytes' memory, to read four bytes at once, and where the bytes start in it. */
+  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  base = 0;
   strFlags = 0;
   fields = 0;
   idNumber = false;
@@ -133,7 +173,12 @@ class ByteScan {
   readonly tagFlags = new Uint8Array(MAX_TAGS);
 
   reset(b: Buffer, end: number): void {
-    this.b = b;
+    if (b !== this.b) {
+      // Callers pass the lines of one buffer in a row; the getters below are not free.
+      if (b.buffer !== this.view.buffer) this.view = new DataView(b.buffer);
+      this.base = b.byteOffset;
+      this.b = b;
+    }
     this.n = end;
     this.fields = 0;
     this.idNumber = false;
@@ -160,78 +205,106 @@ class ByteScan {
     return true;
   }
 
+  /** Whether the expected bytes sit at i, within the line. */
+  matches(i: number, x: Expected): boolean {
+    const length = x.length;
+    if (i + length > this.n) return false;
+    const view = this.view;
+    const p = this.base + i;
+    const words = x.words;
+    const last = words.length - 1;
+    for (let k = 0; k < last; k++) if (view.getInt32(p + 4 * k, true) !== words[k]) return false;
+    return view.getInt32(p + length - 4, true) === words[last];
+  }
+
   /** `i` at an opening quote: the index after the closing quote, or -1. Sets strFlags (ESCAPED only). */
   string(i: number): number {
     const b = this.b;
     const n = this.n;
-    for (i++; i < n; i++) {
+    const view = this.view;
+    const base = this.base;
+    let flags = 0;
+    i++;
+    for (;;) {
+      if (i + 4 <= n) {
+        // Four bytes at a time: the high bit of a byte of m is set where the byte is a quote, a
+        // backslash or below 0x20 (the lowest such byte exactly; borrows only ever run upwards).
+        // Each test is the usual (v - k) & ~v on the byte's high bit, sharing ~x: the bytes
+        // compared with the quote and the backslash have the high bit of x.
+        const x = view.getInt32(base + i, true);
+        const m =
+          ((x - 0x20202020) | ((x ^ 0x22222222) - 0x01010101) | ((x ^ 0x5c5c5c5c) - 0x01010101)) &
+          ~x &
+          0x80808080;
+        if (m === 0) {
+          i += 4;
+          continue;
+        }
+        i += (31 - Math.clz32(m & -m)) >> 3;
+      } else if (i >= n) {
+        return -1;
+      }
       const c = b[i];
       if (c === QUOTE) {
-        this.strFlags = 0;
+        this.strFlags = flags;
         return i + 1;
       }
-      if (c === BACKSLASH) return this.escapedString(i);
-      if (c < 0x20) return -1;
+      if (c === BACKSLASH) {
+        flags = ESCAPED;
+        i = this.escape(i);
+        if (i < 0) return -1;
+      } else if (c < 0x20) {
+        return -1;
+      } else {
+        i++;
+      }
+    }
+  }
+
+  /** `i` at a backslash: the index after the escape, or -1. */
+  private escape(i: number): number {
+    const e = this.at(i + 1);
+    if (e === 0x75) {
+      if (!isHex(this.at(i + 2)) || !isHex(this.at(i + 3))) return -1;
+      if (!isHex(this.at(i + 4)) || !isHex(this.at(i + 5))) return -1;
+      return i + 6;
+    }
+    if (
+      e === QUOTE ||
+      e === BACKSLASH ||
+      e === 0x2f ||
+      e === 0x62 ||
+      e === 0x66 ||
+      e === 0x6e ||
+      e === 0x72 ||
+      e === 0x74
+    ) {
+      return i + 2;
     }
     return -1;
   }
 
-  private escapedString(i: number): number {
+  number(i: number): number {
     const b = this.b;
     const n = this.n;
-    for (;;) {
-      if (i >= n) return -1;
-      const c = b[i];
-      if (c === QUOTE) {
-        this.strFlags = ESCAPED;
-        return i + 1;
-      }
-      if (c < 0x20) return -1;
-      if (c === BACKSLASH) {
-        const e = this.at(i + 1);
-        if (e === 0x75) {
-          if (!isHex(this.at(i + 2)) || !isHex(this.at(i + 3))) return -1;
-          if (!isHex(this.at(i + 4)) || !isHex(this.at(i + 5))) return -1;
-          i += 6;
-          continue;
-        }
-        if (
-          e === QUOTE ||
-          e === BACKSLASH ||
-          e === 0x2f ||
-          e === 0x62 ||
-          e === 0x66 ||
-          e === 0x6e ||
-          e === 0x72 ||
-          e === 0x74
-        ) {
-          i += 2;
-          continue;
-        }
-        return -1;
-      }
-      i++;
-    }
-  }
-
-  number(i: number): number {
     let c = this.at(i);
     if (c === 0x2d) c = this.at(++i);
     if (c === 0x30) i++;
     else if (c >= 0x31 && c <= 0x39) {
       i++;
-      while (isDigit(this.at(i))) i++;
+      while (i < n && isDigit(b[i])) i++;
     } else return -1;
-    if (this.at(i) === 0x2e) {
-      if (!isDigit(this.at(++i))) return -1;
-      while (isDigit(this.at(i))) i++;
-    }
     c = this.at(i);
+    if (c === 0x2e) {
+      if (!isDigit(this.at(++i))) return -1;
+      while (i < n && isDigit(b[i])) i++;
+      c = this.at(i);
+    }
     if (c === 0x65 || c === 0x45) {
       c = this.at(++i);
       if (c === 0x2b || c === 0x2d) i++;
       if (!isDigit(this.at(i))) return -1;
-      while (isDigit(this.at(i))) i++;
+      while (i < n && isDigit(b[i])) i++;
     }
     return i;
   }
@@ -298,35 +371,116 @@ class ByteScan {
   members(i: number, object: number): number {
     i = this.ws(i + 1);
     if (this.at(i) === CLOSE_BRACE) return i + 1;
+    i = this.member(i, object);
+    return i < 0 ? -1 : this.rest(i, object);
+  }
+
+  /** `i` after a member's value: the index after the object's closing brace, or -1. */
+  private rest(i: number, object: number): number {
     for (;;) {
-      if (this.at(i) !== QUOTE) return -1;
-      const keyStart = i + 1;
-      i = this.string(i);
-      if (i < 0 || (this.strFlags & ESCAPED) !== 0) return -1;
-      const keyLength = i - 1 - keyStart;
-      i = this.ws(i);
-      if (this.at(i) !== COLON) return -1;
-      const at = this.ws(i + 1);
-      switch (object) {
-        case TWEET:
-          i = this.topMember(keyStart, keyLength, at);
-          break;
-        case USER:
-          i = this.userMember(keyStart, keyLength, at);
-          break;
-        case ENTITIES:
-          i = this.entitiesMember(keyStart, keyLength, at);
-          break;
-        default:
-          i = this.itemMember(keyStart, keyLength, at);
-      }
-      if (i < 0) return -1;
       i = this.ws(i);
       const c = this.at(i);
-      if (c === COMMA) i = this.ws(i + 1);
-      else if (c === CLOSE_BRACE) return i + 1;
-      else return -1;
+      if (c === CLOSE_BRACE) return i + 1;
+      if (c !== COMMA) return -1;
+      i = this.member(this.ws(i + 1), object);
+      if (i < 0) return -1;
     }
+  }
+
+  /** `i` at a member's key: the index after its value, or -1. */
+  private member(i: number, object: number): number {
+    if (this.at(i) !== QUOTE) return -1;
+    const keyStart = i + 1;
+    i = this.string(i);
+    if (i < 0 || (this.strFlags & ESCAPED) !== 0) return -1;
+    const keyLength = i - 1 - keyStart;
+    i = this.ws(i);
+    if (this.at(i) !== COLON) return -1;
+    const at = this.ws(i + 1);
+    switch (object) {
+      case TWEET:
+        return this.topMember(keyStart, keyLength, at);
+      case USER:
+        return this.userMember(keyStart, keyLength, at);
+      case ENTITIES:
+        return this.entitiesMember(keyStart, keyLength, at);
+      default:
+        return this.itemMember(keyStart, keyLength, at);
+    }
+  }
+
+  /**
+   * members(i, TWEET) for a tweet whose members start as API v2 or v1.1
+   * write them, with the expected keys and separators compared in place. Up
+   * to where they stop matching, members() would have read the same keys and
+   * kept the same values, so the general scan goes on from there. -1 when
+   * the line does not start so or is invalid: members() then decides from
+   * the start.
+   */
+  usualMembers(i: number): number {
+    let end = this.expectedString(i, X_ID);
+    if (end >= 0) {
+      // v2: id, created_at, author_id and text, then lang and entities if there.
+      if (this.strFlags !== 0) return -1;
+      this.idStart = i + X_ID.length;
+      this.idEnd = end - 1;
+      i = end;
+      end = this.expectedString(i, X_CREATED_AT);
+      if (end < 0 || this.strFlags !== 0) return -1;
+      this.createdStart = i + X_CREATED_AT.length;
+      this.createdEnd = end - 1;
+      i = end;
+      end = this.expectedString(i, X_AUTHOR_ID);
+      if (end < 0 || this.strFlags !== 0) return -1;
+      this.authorIdStart = i + X_AUTHOR_ID.length;
+      this.authorIdEnd = end - 1;
+      i = end;
+      end = this.expectedString(i, X_TEXT);
+      if (end < 0) return -1;
+      this.textStart = i + X_TEXT.length;
+      this.textEnd = end - 1;
+      this.textFlags = this.strFlags;
+      this.fields = F_ID | F_CREATED_AT | F_AUTHOR_ID | F_TEXT;
+      if (this.matches(end, X_LANG)) {
+        end = this.string(end + X_LANG.length - 1);
+        if (end < 0) return -1;
+      }
+    } else {
+      // v1.1: created_at, id, id_str, text and user, then entities if there.
+      end = this.expectedString(i, X_V1_CREATED_AT);
+      if (end < 0 || this.strFlags !== 0) return -1;
+      this.createdStart = i + X_V1_CREATED_AT.length;
+      this.createdEnd = end - 1;
+      if (!this.matches(end, X_V1_ID)) return -1;
+      i = this.number(end + X_V1_ID.length);
+      if (i < 0) return -1;
+      this.idNumber = true;
+      end = this.expectedString(i, X_ID_STR);
+      if (end < 0 || this.strFlags !== 0) return -1;
+      this.idStrStart = i + X_ID_STR.length;
+      this.idStrEnd = end - 1;
+      i = end;
+      end = this.expectedString(i, X_TEXT);
+      if (end < 0) return -1;
+      this.textStart = i + X_TEXT.length;
+      this.textEnd = end - 1;
+      this.textFlags = this.strFlags;
+      if (!this.matches(end, X_USER)) return -1;
+      end = this.members(end + X_USER.length - 1, USER);
+      if (end < 0) return -1;
+      this.fields = F_CREATED_AT | F_ID | F_ID_STR | F_TEXT | F_USER;
+    }
+    if (this.matches(end, X_ENTITIES)) {
+      this.fields |= F_ENTITIES;
+      end = this.members(end + X_ENTITIES.length - 1, ENTITIES);
+      if (end < 0) return -1;
+    }
+    return this.rest(end, TWEET);
+  }
+
+  /** The index after the string value that follows the expected x (up to its opening quote) at i, or -1. */
+  private expectedString(i: number, x: Expected): number {
+    return this.matches(i, x) ? this.string(i + x.length - 1) : -1;
   }
 
   topMember(k: number, len: number, at: number): number {
@@ -464,11 +618,14 @@ class ByteScan {
   private itemKeys = 0;
 
   private tagItem(i: number, kind: number): number {
-    this.itemTagStart = -1;
-    this.itemTextStart = -1;
-    this.itemKeys = 0;
-    const end = this.members(i, ITEM);
-    if (end < 0) return -1;
+    let end = this.usualItem(i);
+    if (end < 0) {
+      this.itemTagStart = -1;
+      this.itemTextStart = -1;
+      this.itemKeys = 0;
+      end = this.members(i, ITEM);
+      if (end < 0) return -1;
+    }
     let start: number;
     let stop: number;
     let flags: number;
@@ -492,6 +649,46 @@ class ByteScan {
     this.tagFlags[t] = flags;
     this.tagCount = t + 1;
     return end;
+  }
+
+  /**
+   * members(i, ITEM) for the item v2 writes ({"start":4,"end":12,"tag":"x"})
+   * or v1.1 writes ({"text":"x","indices":[4,12]}), compared in place, with
+   * the item's tag or text set as members() sets it; -1 for any other item
+   * (members() then decides).
+   */
+  private usualItem(i: number): number {
+    let at: number;
+    let end: number;
+    if (this.matches(i, X_START)) {
+      end = this.number(i + X_START.length);
+      if (end < 0 || !this.matches(end, X_END)) return -1;
+      end = this.number(end + X_END.length);
+      if (end < 0 || !this.matches(end, X_TAG)) return -1;
+      at = end + X_TAG.length - 1;
+      end = this.string(at);
+      if (end < 0 || this.at(end) !== CLOSE_BRACE) return -1;
+      this.itemTagStart = at + 1;
+      this.itemTagEnd = end - 1;
+      this.itemTagFlags = this.strFlags;
+      this.itemTextStart = -1;
+      return end + 1;
+    }
+    if (!this.matches(i, X_ITEM_TEXT)) return -1;
+    at = i + X_ITEM_TEXT.length - 1;
+    end = this.string(at);
+    if (end < 0 || !this.matches(end, X_INDICES)) return -1;
+    const textEnd = end - 1;
+    const flags = this.strFlags;
+    end = this.number(end + X_INDICES.length);
+    if (end < 0 || this.at(end) !== COMMA) return -1;
+    end = this.number(end + 1);
+    if (end < 0 || this.at(end) !== CLOSE_BRACKET || this.at(end + 1) !== CLOSE_BRACE) return -1;
+    this.itemTextStart = at + 1;
+    this.itemTextEnd = textEnd;
+    this.itemTextFlags = flags;
+    this.itemTagStart = -1;
+    return end + 2;
   }
 
   itemMember(k: number, len: number, at: number): number {
@@ -525,8 +722,17 @@ class ByteScan {
 
   digitsAt(start: number, end: number): boolean {
     if (start === end) return false;
+    const view = this.view;
+    const base = this.base;
+    let i = start;
+    // Four at a time: a byte outside 0x30-0x39 sets its high bit in x - 0x30 or in x + 0x46
+    // (the lowest such byte exactly, as no borrow or carry comes from the digits below it).
+    for (; i + 4 <= end; i += 4) {
+      const x = view.getInt32(base + i, true);
+      if (((x - 0x30303030) | (x + 0x46464646)) & 0x80808080) return false;
+    }
     const b = this.b;
-    for (let i = start; i < end; i++) if (!isDigit(b[i])) return false;
+    for (; i < end; i++) if (!isDigit(b[i])) return false;
     return true;
   }
 
@@ -698,9 +904,13 @@ export function scanTweetBytes(
   sink: TopicSink = stringTopics,
 ): ScannedTweetBytes | undefined {
   scan.reset(bytes, end);
-  let i = scan.ws(start);
-  if (scan.at(i) !== OPEN_BRACE) return undefined;
-  i = scan.members(i, TWEET);
+  const open = scan.ws(start);
+  if (scan.at(open) !== OPEN_BRACE) return undefined;
+  let i = scan.usualMembers(open);
+  if (i < 0) {
+    scan.reset(bytes, end);
+    i = scan.members(open, TWEET);
+  }
   if (i < 0 || scan.ws(i) !== end) return undefined;
   return scan.result(options, scanned, sink) ? scanned : undefined;
 }

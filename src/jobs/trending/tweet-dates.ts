@@ -27,17 +27,20 @@ export function parseCreatedAtIn(s: string, from: number, to: number): number | 
 
 /**
  * parseCreatedAtIn of the date whose UTF-8 bytes are bytes[from, to) (the
- * byte scanner's): the common ISO form straight from the bytes, anything
- * else through the string parsers. Undefined with a non-ASCII byte (no date
- * parses with one).
+ * byte scanner's, between ASCII quotes, so that they decode to what the
+ * decoded line holds there): the common ISO and v1.1 forms straight from the
+ * bytes, anything else decoded and through the string parsers.
  */
 export function parseCreatedAtBytes(bytes: Buffer, from: number, to: number): number | undefined {
-  for (let i = from; i < to; i++) if (bytes[i] >= 0x80) return undefined;
   if (to - from === 24) {
     const ms = parseCommonIsoBytes(bytes, from);
     if (ms !== undefined) return ms;
+  } else if (to - from === 30 && bytes[from + 23] < 0x80 && bytes[from + 24] < 0x80) {
+    // Every other byte is checked to be the ASCII the form has there, and 30 bytes with a
+    // non-ASCII one decode to fewer than 30 characters: this is parseTwitterDate's answer.
+    return parseTwitterDateBytes(bytes, from);
   }
-  return parseCreatedAtIn(bytes.toString('latin1', from, to), 0, to - from);
+  return parseCreatedAt(bytes.toString('utf8', from, to));
 }
 
 /** parseCommonIso on bytes: "YYYY-MM-DDTHH:mm:ss.sssZ" at b, else undefined. */
@@ -53,20 +56,60 @@ function parseCommonIsoBytes(s: Buffer, b: number): number | undefined {
   ) {
     return undefined;
   }
-  for (let k = 0; k < COMMON_ISO_DIGITS.length; k++) {
-    if (!isDigitCode(s[b + COMMON_ISO_DIGITS[k]])) return undefined;
+  const century = twoDigitBytes(s, b);
+  const year = twoDigitBytes(s, b + 2);
+  const month = twoDigitBytes(s, b + 5);
+  const day = twoDigitBytes(s, b + 8);
+  const hour = twoDigitBytes(s, b + 11);
+  const minute = twoDigitBytes(s, b + 14);
+  const second = twoDigitBytes(s, b + 17);
+  const ms10 = twoDigitBytes(s, b + 20);
+  const ms1 = s[b + 22] - 0x30;
+  if ((century | year | month | day | hour | minute | second | ms10) < 0 || !(ms1 >= 0 && ms1 <= 9)) {
+    return undefined;
   }
-  const d = (i: number): number => s[b + i] - 0x30;
-  return toEpochMs(
-    d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3),
-    d(5) * 10 + d(6),
-    d(8) * 10 + d(9),
-    d(11) * 10 + d(12),
-    d(14) * 10 + d(15),
-    d(17) * 10 + d(18),
-    d(20) * 100 + d(21) * 10 + d(22),
-    0,
-  );
+  return toEpochMs(century * 100 + year, month, day, hour, minute, second, ms10 * 10 + ms1, 0);
+}
+
+/** parseTwitterDate on the 30 ASCII bytes at b (offset minutes aside). */
+function parseTwitterDateBytes(s: Buffer, b: number): number | undefined {
+  if (
+    s[b + 3] !== 0x20 ||
+    s[b + 7] !== 0x20 ||
+    s[b + 10] !== 0x20 ||
+    s[b + 13] !== 0x3a ||
+    s[b + 16] !== 0x3a ||
+    s[b + 19] !== 0x20 ||
+    s[b + 25] !== 0x20
+  ) {
+    return undefined;
+  }
+  if (WEEKDAYS.indexOf((s[b] << 16) | (s[b + 1] << 8) | s[b + 2]) === -1) return undefined;
+  const month = MONTHS.indexOf((s[b + 4] << 16) | (s[b + 5] << 8) | s[b + 6]) + 1;
+  if (month === 0) return undefined;
+  const day = twoDigitBytes(s, b + 8);
+  const hour = twoDigitBytes(s, b + 11);
+  const minute = twoDigitBytes(s, b + 14);
+  const second = twoDigitBytes(s, b + 17);
+  const sign = s[b + 20];
+  const offsetHours = twoDigitBytes(s, b + 21);
+  const offsetMinutes = twoDigitBytes(s, b + 23);
+  const century = twoDigitBytes(s, b + 26);
+  const year = twoDigitBytes(s, b + 28);
+  // As parseTwitterDate: offset minutes that are not digits pass, as -1.
+  if ((sign !== 0x2b && sign !== 0x2d) || offsetHours < 0 || offsetHours > 23 || offsetMinutes > 59) {
+    return undefined;
+  }
+  if (century < 0 || year < 0) return undefined;
+  const offset = (sign === 0x2d ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  return toEpochMs(century * 100 + year, month, day, hour, minute, second, 0, offset);
+}
+
+/** The value of the two digit bytes at i, or -1 if either is not a digit. */
+function twoDigitBytes(s: Buffer, i: number): number {
+  const high = s[i] - 0x30;
+  const low = s[i + 1] - 0x30;
+  return high >= 0 && high <= 9 && low >= 0 && low <= 9 ? high * 10 + low : -1;
 }
 
 /** Three ASCII letters packed into one number, to look names up without slicing strings. */
