@@ -174,6 +174,11 @@ const FAST_LINES = [
   '{"id":"1574186989737459712","created_at":"2022-09-25","text":"a\\n#Tag\\u00e9 \\"#q\\" \\ud83d\\ude00#emoji \\\\#no","lang":"\\u0065n"}',
   '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"#ＣＡＦＥ #Café #café #İstanbul"}',
   '{"id":"1574186989737459712","created_at":"2022-09-25T10:00:00.5Z","entities":{"hashtags":[{"tag":"\\u0043af\\u00e9"},{"tag":"ＣＡＦＥ"},{"tag":""},{"tag":5,"text":"Fallback"},{"text":"Only"},"str",[1],null]}}',
+  // Topics from the text: signs only escaped, fullwidth, a cashtag alone, or none at all (not decoded then).
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"only \\u0023escaped and \\u0024ESC"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"wide ＃Ｔａｇ here"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"just $AAPL, ＄ＭＳＦＴ and ﹟small"}',
+  '{"id":"1574186989737459712","created_at":"2022-09-25T10:00Z","text":"no sign at all, über ⚽ ＃"}',
   // Nested "text", "id", "user" and "entities" keys inside other objects must not be taken for the tweet's.
   '{"id":"1574186989737459712","created_at":"2022-09-25T23:59:59.000Z","author_id":"1","referenced_tweets":[{"id":"1","text":"#Nested","entities":{"hashtags":[{"tag":"Nested"}]}}],"includes":{"users":[{"id":"2","user":{"id_str":"3"}}]},"text":"#Outer"}',
   // Entities without hashtags: topics come from entities (none), not the text.

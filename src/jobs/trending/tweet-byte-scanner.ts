@@ -779,14 +779,41 @@ class ByteScan {
         this.addTags((this.lists & (1 << primary)) !== 0 ? primary : v1 ? CASHTAGS : SYMBOLS, true, sink);
       }
     } else {
-      let text: string | undefined;
-      if (v1 && (fields & F_FULL_TEXT) !== 0)
-        text = this.value(this.fullTextStart, this.fullTextEnd, this.fullTextFlags);
-      else if ((fields & F_TEXT) !== 0) text = this.value(this.textStart, this.textEnd, this.textFlags);
-      if (text !== undefined) textTopics(text, options, sink);
+      let start = -1;
+      let end = 0;
+      let flags = 0;
+      if (v1 && (fields & F_FULL_TEXT) !== 0) {
+        start = this.fullTextStart;
+        end = this.fullTextEnd;
+        flags = this.fullTextFlags;
+      } else if ((fields & F_TEXT) !== 0) {
+        start = this.textStart;
+        end = this.textEnd;
+        flags = this.textFlags;
+      }
+      // Most texts name no topic: decode only those whose bytes may hold a sign (textTopics looks for them).
+      if (start !== -1 && this.maySign(start, end, flags, options.cashtags))
+        textTopics(this.value(start, end, flags), options, sink);
     }
     out.bytes = this.b;
     return true;
+  }
+
+  /**
+   * Whether the string at [start, end) may hold '#', U+FF03 or (with
+   * cashtags) '$' once decoded. Without escapes those are the bytes 0x23,
+   * 0xEF 0xBC 0x83 and 0x24 (other bytes never decode to them, invalid UTF-8
+   * included); an escape could spell any of them.
+   */
+  private maySign(start: number, end: number, flags: number, cashtags: boolean): boolean {
+    if ((flags & ESCAPED) !== 0) return true;
+    const b = this.b;
+    for (let i = start; i < end; i++) {
+      const c = b[i];
+      if (c === 0x23 || (c === 0x24 && cashtags)) return true;
+      if (c === 0xef && b[i + 1] === 0xbc && b[i + 2] === 0x83) return true;
+    }
+    return false;
   }
 
   /** The date at [start, end) (unescaped); undefined with a non-ASCII byte. */
