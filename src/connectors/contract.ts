@@ -162,6 +162,21 @@ export type OutputKind = 'counts' | 'trends' | 'dead-letter';
 export interface SinkWriter {
   /** `epoch`: the checkpoint the output will belong to; undefined when the job runs without checkpoints. */
   write(kind: OutputKind, lines: string, epoch?: number): void;
+  /**
+   * Optional: write() for lines already encoded as UTF-8 (a worker's output,
+   * which arrives as bytes), without making a string of them. `length`: the
+   * lines' length as a string, in UTF-16 code units. The sink may keep
+   * `bytes` until it calls `written` (once, also when the write fails): the
+   * runtime holds back the worker's further output until then. Without it
+   * the runtime decodes the bytes and calls write().
+   */
+  writeBytes?(
+    kind: OutputKind,
+    bytes: Uint8Array,
+    length: number,
+    epoch: number | undefined,
+    written: () => void,
+  ): void;
   /** True when the sink can stage and commit epochs (exactly once). */
   readonly transactional: boolean;
   preCommit?(epoch: number): Promise<void>;

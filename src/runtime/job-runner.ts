@@ -13,6 +13,7 @@ import { formatWatermark } from './watermarks';
 import { CheckpointCoordinator, MainState, RestoredJob } from './checkpoint-coordinator';
 import { openCheckpointStorage } from '../state/checkpoint-storage';
 import { WindowLatencyRecorder } from './window-latency';
+import { OutputWindow } from './output-window';
 
 /** The main-thread side of a job: what it does with its workers' job messages. */
 export interface JobMainSide extends MainState {
@@ -213,16 +214,32 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   let failure: unknown = null;
   let stoppedBySignal = false;
   const controls: MessagePort[] = [];
+  const outputWindows = Array.from({ length: parallelism }, () => new OutputWindow(OutputWindow.allocate()));
+  /** Written output buffers go back to their worker (transferred: nothing is left here for the GC to find). */
+  const outputReturns = Array.from({ length: parallelism }, () => new MessageChannel());
   const pools: Piscina[] = [];
   const workerFile = path.join(__dirname, 'worker-entry.js');
 
   let firstRecordsLogged = false;
   const dispatch = (worker: number, msg: WorkerToMain): void => {
     switch (msg.t) {
-      case 'out':
-        sink.write(msg.kind, msg.lines, coordinator?.epoch());
+      case 'out': {
+        const { buffer, byteOffset, byteLength } = msg.bytes;
+        const written = (): void => {
+          outputWindows[worker].release(byteLength);
+          const back = outputReturns[worker].port1;
+          back.postMessage(buffer, [buffer as ArrayBuffer]);
+        };
+        const epoch = coordinator?.epoch();
+        if (sink.writeBytes !== undefined) {
+          sink.writeBytes(msg.kind, msg.bytes, msg.length, epoch, written);
+        } else {
+          sink.write(msg.kind, Buffer.from(buffer, byteOffset, byteLength).toString('utf8'), epoch);
+          written();
+        }
         outputRecords[msg.kind] = (outputRecords[msg.kind] ?? 0) + msg.records;
         break;
+      }
       case 'job':
         main.onJobMessage(worker, msg.payload);
         break;
@@ -254,12 +271,17 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       if (coordinator?.accept(worker, msg)) return;
       dispatch(worker, msg);
     } catch (err) {
-      failure ??= err;
-      stopAll();
+      fail(err);
     }
   };
   const stopAll = (): void => {
     for (const c of controls) c.postMessage({ t: 'stop' });
+  };
+  const fail = (err: unknown): void => {
+    failure ??= err;
+    // Output may no longer be written: a worker must not wait for it.
+    for (const w of outputWindows) w.close();
+    stopAll();
   };
 
   /** Every split of the job: planned, and discovered while running. */
@@ -313,15 +335,14 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       splits: assignment[i],
       control: port2,
       peers: mesh[i],
+      outputWindow: outputWindows[i].shared,
+      outputReturns: outputReturns[i].port2,
       restore: restored?.workers[i],
     };
-    const transferList = [port2, ...(mesh[i].filter(Boolean) as MessagePort[])];
+    const transferList = [port2, outputReturns[i].port2, ...(mesh[i].filter(Boolean) as MessagePort[])];
     tasks.push(
       pool.run(start, { transferList: transferList as unknown as ArrayBuffer[] }).catch((err: unknown) => {
-        if (!abandoned) {
-          failure ??= err;
-          stopAll();
-        }
+        if (!abandoned) fail(err);
         throw err;
       }),
     );
@@ -351,10 +372,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
         abandoned = true;
         abandon();
       },
-      (err: unknown) => {
-        failure ??= err;
-        stopAll();
-      },
+      (err: unknown) => fail(err),
     );
   };
   // `floe savepoint --pid` asks through SIGUSR2 (there is no admin endpoint yet).
@@ -424,7 +442,9 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     }
     clearInterval(timer);
     clearInterval(discovery);
+    for (const w of outputWindows) w.close();
     for (const c of controls) c.close();
+    for (const r of outputReturns) r.port1.close();
     await Promise.all(pools.map((p) => p.destroy()));
     await localState?.remove();
     await sink.close();

@@ -24,6 +24,10 @@ export interface WorkerStart<JobOptions = unknown> {
   control: MessagePort;
   /** peers[j] talks to worker j; null at our own index. */
   peers: (MessagePort | null)[];
+  /** This worker's output in flight to the sink, shared with the main thread (OutputWindow). */
+  outputWindow: SharedArrayBuffer;
+  /** Output buffers (ArrayBuffers) the main thread has written, given back for reuse; read with receiveMessageOnPort. */
+  outputReturns: MessagePort;
   /** State to resume from (a checkpoint), for the splits and key groups this worker now owns. */
   restore?: WorkerRestore;
 }
@@ -81,7 +85,8 @@ export interface RuntimeSettings {
 
 export type WorkerToMain =
   | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }
-  | { t: 'out'; kind: OutputKind; lines: string; records: number }
+  /** Complete JSON lines as UTF-8 (transferred); `length`: as a string, in UTF-16 code units. */
+  | { t: 'out'; kind: OutputKind; bytes: Uint8Array; length: number; records: number }
   | { t: 'job'; payload: unknown }
   | { t: 'progress'; progress: WorkerProgress }
   /** The source watermark reached `watermark` at wall time `at` (only with reportWatermarkTimes). */

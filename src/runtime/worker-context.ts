@@ -1,5 +1,6 @@
 import type { OutputKind } from '../connectors/contract';
 import type { Clock } from './clock';
+import type { OutputBuffer, OutputChunk } from './output-buffer';
 import type { DeferredState, OperatorSnapshot, WorkerProgress, WorkerStart } from './protocol';
 import type { SourceRunnerHandlers, SplitCheckpoint } from './source-runner';
 
@@ -9,8 +10,15 @@ export interface WorkerContext<JobOptions> {
   /** Counters the runtime reports to the main thread; the job updates them in place. */
   readonly progress: WorkerProgress;
   readonly clock: Clock;
-  /** Sends complete JSON lines (each ending in '\n') to the job's sink on the main thread. */
-  output(kind: OutputKind, lines: string, records: number): void;
+  /**
+   * Sends complete JSON lines (each ending in '\n', see OutputBuffer) to the
+   * job's sink on the main thread. The chunk's buffer is transferred (unusable
+   * here afterwards). Blocks while too much of this worker's output is not
+   * written yet (see OutputWindow).
+   */
+  output(kind: OutputKind, chunk: OutputChunk): void;
+  /** A buffer for output lines whose chunks (of about `capacity` bytes) reuse the ones the sink has written. */
+  outputBuffer(capacity: number): OutputBuffer;
   /** Sends a job-specific message to the job's main side. */
   jobMessage(payload: unknown): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;

@@ -1,10 +1,20 @@
+import { receiveMessageOnPort } from 'node:worker_threads';
 import type { SplitDescriptor, SplitReader } from '../connectors/contract';
 import { sourceConnector } from '../connectors/registry';
 import { workerJobs } from '../jobs/worker-jobs';
 import { systemClock } from './clock';
+import { OutputBuffer } from './output-buffer';
+import { OutputWindow } from './output-window';
 import type { MainToWorker, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
 import { SourceRunner } from './source-runner';
 import type { WorkerContext } from './worker-context';
+
+/**
+ * Bytes of output a worker may have posted and the main thread not yet
+ * written: a few chunks, enough to keep the sink busy while the worker
+ * encodes the next.
+ */
+const OUTPUT_IN_FLIGHT_BYTES = 4 << 20;
 
 /**
  * The piscina task each worker slot runs for the whole life of a job. It
@@ -15,6 +25,20 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   if (job === undefined) throw new Error(`unknown job ${start.job}`);
   const { control, runtime } = start;
   const post = (msg: WorkerToMain): void => control.postMessage(msg);
+  const outputWindow = new OutputWindow(start.outputWindow, OUTPUT_IN_FLIGHT_BYTES);
+  /**
+   * A written buffer of at least `bytes`, or a new one. Reuse matters more than it looks: a dropped
+   * buffer is freed only when the main thread collects garbage, which its small heap seldom needs,
+   * so a million counts left ~30 MB per worker behind. Smaller returns are dropped here (young garbage).
+   */
+  const allocateOutput = (bytes: number): ArrayBuffer => {
+    for (;;) {
+      const returned = receiveMessageOnPort(start.outputReturns);
+      if (returned === undefined) return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+      const buffer = returned.message as ArrayBuffer;
+      if (buffer.byteLength >= bytes) return buffer;
+    }
+  };
   const progress: WorkerProgress = {
     records: 0,
     tweets: 0,
@@ -62,7 +86,12 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     start,
     progress,
     clock,
-    output: (kind, lines, records) => post({ t: 'out', kind, lines, records }),
+    output: (kind, { bytes, length, records }) => {
+      outputWindow.acquire(bytes.byteLength);
+      const msg: WorkerToMain = { t: 'out', kind, bytes, length, records };
+      control.postMessage(msg, [bytes.buffer as ArrayBuffer]);
+    },
+    outputBuffer: (capacity) => new OutputBuffer(capacity, allocateOutput),
     jobMessage: (payload) => post({ t: 'job', payload }),
     log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
     runSources: (handlers) =>
@@ -115,6 +144,7 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     post({ t: 'progress', progress });
     post({ t: 'end' });
     control.close();
+    start.outputReturns.close();
   }
   return { index: start.index, progress };
 }

@@ -88,4 +88,21 @@ describe('file sink epochs (exactly once)', () => {
     expect(readdirSync(path.join(dir, 'dead-letter'))[0]).toMatch(/^part-\d{8}T\d{9}Z-00000\.jsonl$/);
     expect(lines(dir, 'dead-letter')).toEqual(['{"reason":"late"}']);
   });
+
+  it('writes bytes like lines, rolls on their length as a string, and says when each is written', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'floe-sink-'));
+    const sink = await fileSink.open(parseUri(`file:${dir}?roll-size=1024`));
+    const line = `{"topic":"#${'é'.repeat(600)}"}\n`;
+    let written = 0;
+    // 1,214 bytes but 614 characters: the roll comes after the second write, as for the same string.
+    sink.writeBytes?.('counts', Buffer.from(line), line.length, undefined, () => written++);
+    sink.writeBytes?.('counts', Buffer.from(line), line.length, undefined, () => written++);
+    sink.write('counts', line);
+    await sink.close();
+    expect(written).toBe(2);
+    const files = readdirSync(path.join(dir, 'counts')).sort();
+    expect(files).toHaveLength(2);
+    expect(readFileSync(path.join(dir, 'counts', files[0]), 'utf8')).toBe(line + line);
+    expect(lines(dir, 'counts')).toEqual([line, line, line].map((l) => l.trimEnd()));
+  });
 });

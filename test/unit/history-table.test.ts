@@ -47,4 +47,18 @@ describe('TopicHistoryTable', () => {
     expect(t.load(t.slotOf('#a') as number, into)).toBe(into);
     expect(into).toEqual({ mean: 1, variance: 2, lastWindowStart: 3 });
   });
+
+  it('reserve() makes room up front and keeps contents and order', () => {
+    const t = new TopicHistoryTable();
+    t.set('#first', { mean: 1, variance: 1, lastWindowStart: 1 });
+    t.reserve(1000);
+    for (let i = 0; i < 1000; i++) t.set(`#t${i}`, { mean: i, variance: i / 2, lastWindowStart: i });
+    t.reserve(10);
+    t.set('#last', { mean: 2, variance: 2, lastWindowStart: 2 });
+    const c = contents(t);
+    expect(c).toHaveLength(1002);
+    expect(c[0]).toEqual(['#first', { mean: 1, variance: 1, lastWindowStart: 1 }]);
+    expect(c[500]).toEqual(['#t499', { mean: 499, variance: 249.5, lastWindowStart: 499 }]);
+    expect(c[1001][0]).toBe('#last');
+  });
 });

@@ -96,6 +96,23 @@ describe('TopicWindowOperator: firing', () => {
     expect(counts.map((c) => c.start)).toEqual([-60_000, 0, 60_000, 120_000]);
   });
 
+  it('at the final watermark scores each window against the ones before and keeps no history of the last', () => {
+    const final = harness();
+    const stepwise = harness();
+    for (const { op } of [final, stepwise]) {
+      op.addPartial(0, '#a', 4, hll('u'));
+      op.addPartial(60_000, '#a', 9, hll('u'));
+      op.addPartial(60_000, '#b', 2, hll('u'));
+    }
+    const all = final.op.advance(Number.POSITIVE_INFINITY);
+    const one = [...stepwise.op.advance(MIN - 1), ...stepwise.op.advance(Number.POSITIVE_INFINITY)];
+    expect(all).toEqual(one);
+    expect(final.counts).toEqual(stepwise.counts);
+    // Window 0's history scored window 60_000; window 60_000's would never be read.
+    expect(all[1].candidates.find((c) => c.topic === '#a')?.score).not.toBe(9);
+    expect(final.op.historySize()).toBe(1);
+  });
+
   it('fires only the windows the watermark completed', () => {
     const { op } = harness();
     op.addPartial(0, '#a', 1, hll('u'));

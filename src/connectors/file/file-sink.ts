@@ -64,9 +64,33 @@ class FileSinkWriter implements SinkWriter {
   }
 
   write(kind: OutputKind, lines: string, epoch?: number): void {
+    this.append(kind, lines, lines.length, epoch);
+  }
+
+  writeBytes(
+    kind: OutputKind,
+    bytes: Uint8Array,
+    length: number,
+    epoch: number | undefined,
+    written: () => void,
+  ): void {
+    this.append(kind, bytes, length, epoch, written);
+  }
+
+  /** `length`: in UTF-16 code units, which roll-size has always counted (so part files end where they did). */
+  private append(
+    kind: OutputKind,
+    lines: string | Uint8Array,
+    length: number,
+    epoch: number | undefined,
+    written?: () => void,
+  ): void {
     if (this.failure)
       throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
-    if (lines.length === 0) return;
+    if (length === 0) {
+      written?.();
+      return;
+    }
     const key = `${epoch ?? ''}/${kind}`;
     let f = this.open.get(key);
     if (f === undefined) {
@@ -78,8 +102,9 @@ class FileSinkWriter implements SinkWriter {
       f.stream = this.start(kind, f.seq, epoch);
       f.bytes = 0;
     }
-    f.stream.write(lines);
-    f.bytes += lines.length;
+    // The stream calls back once the chunk is in the file (or with the error that failed it).
+    f.stream.write(lines, written === undefined ? undefined : () => written());
+    f.bytes += length;
   }
 
   async preCommit(epoch: number): Promise<void> {

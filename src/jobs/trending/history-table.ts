@@ -55,6 +55,12 @@ export class TopicHistoryTable {
     return slot === undefined ? undefined : this.load(slot, { mean: 0, variance: 0, lastWindowStart: 0 });
   }
 
+  /** Makes room for `topics` more histories without growing on the way. */
+  reserve(topics: number): void {
+    const needed = this.used + Math.max(0, topics - this.free.length);
+    if (needed > this.means.length) this.resize(Math.max(needed, this.means.length * 2));
+  }
+
   /** Drops the histories whose last window started before `horizon`. */
   deleteOlderThan(horizon: number): void {
     for (const [topic, slot] of this.slots) {
@@ -73,16 +79,18 @@ export class TopicHistoryTable {
 
   private newSlot(): number {
     const slot = this.used++;
-    if (slot === this.means.length) {
-      const grow = (a: Float64Array): Float64Array => {
-        const b = new Float64Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.means = grow(this.means);
-      this.variances = grow(this.variances);
-      this.lasts = grow(this.lasts);
-    }
+    if (slot === this.means.length) this.resize(this.means.length * 2);
     return slot;
+  }
+
+  private resize(capacity: number): void {
+    const grow = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(capacity);
+      b.set(a);
+      return b;
+    };
+    this.means = grow(this.means);
+    this.variances = grow(this.variances);
+    this.lasts = grow(this.lasts);
   }
 }

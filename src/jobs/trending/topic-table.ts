@@ -8,8 +8,10 @@ const MIN_CAPACITY = 16;
  * object and a HyperLogLog per topic (~220 bytes each with their arrays).
  * Most topics of a large vocabulary have one author, so a sketch holding a
  * single hash lives inline in `ones` as its encoded hash (see encodeHashes);
- * only a second distinct hash makes a HyperLogLog. A slot then costs the
- * Map entry, ~17 bytes of columns and an array slot, and its topic string.
+ * only a second distinct hash makes a HyperLogLog, listed in `objects` (no
+ * array slot per topic: at 500k topics a holey array of 4-6 MB, and as
+ * much again in the copies it left behind while growing). A slot then costs
+ * the Map entry, ~17 bytes of columns and its topic string.
  *
  * Slots are handed out in order and never reused (a table is dropped whole
  * with its window), so iterating the Map gives topics in arrival order.
@@ -21,10 +23,13 @@ const MIN_CAPACITY = 16;
 export class TopicTable {
   private readonly slots = new Map<string, number>();
   private counts = new Float64Array(MIN_CAPACITY);
-  /** Encoded hash + 1 of a sketch holding exactly that hash and no object; 0 = none. */
+  /**
+   * The slot's sketch: > 0: encoded hash + 1 of a sketch holding exactly that
+   * hash; 0: no authors; < 0: -(index + 1) of its object in `objects`.
+   */
   private ones = new Float64Array(MIN_CAPACITY);
   /** Sketch objects, for slots with two or more distinct hashes (or merged from a dense one). */
-  private sketches: (HyperLogLog | undefined)[] = [];
+  private objects: HyperLogLog[] = [];
   /** 1: the slot's sketch object is held by a capture; copy it before changing it. */
   private frozen = new Uint8Array(MIN_CAPACITY);
 
@@ -41,7 +46,6 @@ export class TopicTable {
     const slot = this.slots.size;
     if (slot === this.counts.length) this.grow();
     this.slots.set(topic, slot);
-    this.sketches.push(undefined);
     return slot;
   }
 
@@ -70,20 +74,16 @@ export class TopicTable {
 
   /** Distinct authors: exact for sparse sketches, the HyperLogLog estimate for dense ones. */
   distinct(slot: number): number {
-    const sk = this.sketches[slot];
-    if (sk !== undefined) return sk.estimate();
-    return this.ones[slot] === 0 ? 0 : 1;
+    const one = this.ones[slot];
+    if (one < 0) return this.objects[-one - 1].estimate();
+    return one === 0 ? 0 : 1;
   }
 
   /** Adds one author by its encoded hashes (encodeHashes). */
   addEncoded(slot: number, v: number): void {
-    const sk = this.sketches[slot];
-    if (sk !== undefined) {
-      this.writable(slot, sk).addEncoded(v);
-      return;
-    }
     const one = this.ones[slot];
-    if (one === 0) this.ones[slot] = v + 1;
+    if (one < 0) this.writable(slot, -one - 1).addEncoded(v);
+    else if (one === 0) this.ones[slot] = v + 1;
     else if (one !== v + 1) this.promote(slot).addEncoded(v);
   }
 
@@ -94,8 +94,8 @@ export class TopicTable {
 
   /** Merges a sketch into the slot's; `other` is not kept or changed. */
   mergeSketch(slot: number, other: HyperLogLog): void {
-    const sk = this.sketches[slot];
-    if (sk !== undefined) this.writable(slot, sk).merge(other);
+    const one = this.ones[slot];
+    if (one < 0) this.writable(slot, -one - 1).merge(other);
     else if (!other.isDense() && other.estimate() <= 1) {
       // Stays inline: a one-hash sketch is its only hash.
       for (const v of sparseOf(other)) this.addEncoded(slot, v);
@@ -104,10 +104,10 @@ export class TopicTable {
 
   /** The slot's sketch as an object: its own (do not change it) or a new one for an inline hash. */
   sketch(slot: number): HyperLogLog {
-    const sk = this.sketches[slot];
-    if (sk !== undefined) return sk;
+    const one = this.ones[slot];
+    if (one < 0) return this.objects[-one - 1];
     const h = new HyperLogLog();
-    if (this.ones[slot] !== 0) h.addEncoded(this.ones[slot] - 1);
+    if (one !== 0) h.addEncoded(one - 1);
     return h;
   }
 
@@ -116,11 +116,12 @@ export class TopicTable {
    * particular order), or returns a copy of its registers when it is dense.
    */
   appendHashes(slot: number, out: number[]): Uint8Array | undefined {
-    const sk = this.sketches[slot];
-    if (sk === undefined) {
-      if (this.ones[slot] !== 0) out.push(this.ones[slot] - 1);
+    const one = this.ones[slot];
+    if (one >= 0) {
+      if (one !== 0) out.push(one - 1);
       return undefined;
     }
+    const sk = this.objects[-one - 1];
     if (sk.appendSparseTo(out)) return undefined;
     const s = sk.toSerialized();
     return 'dense' in s ? s.dense : undefined;
@@ -138,14 +139,16 @@ export class TopicTable {
       topics: [...this.slots.keys()],
       counts: this.counts.slice(0, n),
       ones: this.ones.slice(0, n),
-      sketches: this.sketches.slice(0, n),
+      objects: this.objects.slice(),
     };
   }
 
-  private writable(slot: number, sk: HyperLogLog): HyperLogLog {
+  /** Sketch object `index` (of `slot`), copied first when a capture holds it. */
+  private writable(slot: number, index: number): HyperLogLog {
+    const sk = this.objects[index];
     if (this.frozen[slot] === 0) return sk;
     const copy = sk.clone();
-    this.sketches[slot] = copy;
+    this.objects[index] = copy;
     this.frozen[slot] = 0;
     return copy;
   }
@@ -154,9 +157,9 @@ export class TopicTable {
   private promote(slot: number): HyperLogLog {
     const h = new HyperLogLog();
     const one = this.ones[slot];
-    if (one !== 0) h.addEncoded(one - 1);
-    this.ones[slot] = 0;
-    this.sketches[slot] = h;
+    if (one > 0) h.addEncoded(one - 1);
+    this.objects.push(h);
+    this.ones[slot] = -this.objects.length;
     this.frozen[slot] = 0;
     return h;
   }
@@ -179,15 +182,16 @@ export class TopicTable {
 export interface TopicColumns {
   topics: string[];
   counts: Float64Array;
+  /** As TopicTable's `ones`: an inline hash + 1, 0, or -(index + 1) in `objects`. */
   ones: Float64Array;
-  sketches: (HyperLogLog | undefined)[];
+  objects: HyperLogLog[];
 }
 
 /** toBytes() of entry i's sketch in a capture. */
 export function columnSketchBytes(c: TopicColumns, i: number): Uint8Array {
-  const sk = c.sketches[i];
-  if (sk !== undefined) return sk.toBytes();
-  return sparseBytes(c.ones[i] === 0 ? [] : [c.ones[i] - 1]);
+  const one = c.ones[i];
+  if (one < 0) return c.objects[-one - 1].toBytes();
+  return sparseBytes(one === 0 ? [] : [one - 1]);
 }
 
 function sparseOf(h: HyperLogLog): number[] {
