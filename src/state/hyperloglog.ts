@@ -421,7 +421,11 @@ function setRegister(regs: Uint8Array, h1: number, h2: number): boolean {
   return true;
 }
 
-function setEncoded(regs: Uint8Array, v: number): boolean {
+/**
+ * Sets the registers (HLL_PRECISION: 2^14 of them) for one encoded hash, as a dense sketch's
+ * addEncoded does; returns whether a register grew. For callers keeping registers of their own.
+ */
+export function setEncoded(regs: Uint8Array, v: number): boolean {
   const h1 = (v / H2_SCALE) >>> 0;
   return setRegister(regs, h1, (v - h1 * H2_SCALE) << H2_SHIFT);
 }

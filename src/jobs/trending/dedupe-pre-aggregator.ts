@@ -8,7 +8,7 @@ import {
 import { encodeHashes, HyperLogLog } from '../../state/hyperloglog';
 import { DedupeState, type DedupeDelta, type DedupeSpill } from './dedupe';
 import type { TopicMirror } from './topic-dictionary';
-import { TopicTable } from './topic-table';
+import { PreAggregateTable } from './pre-aggregate-table';
 import { NO_AUTHOR, type TweetBatch } from './trending-messages';
 
 /** A partial aggregate of one (window, topic) as an object: see partialsOf. */
@@ -34,7 +34,7 @@ export interface LatePartial {
  */
 export interface FlushedPartials {
   singles: LatePartial[];
-  windows: { start: number; table: TopicTable }[];
+  windows: { start: number; table: PreAggregateTable }[];
 }
 
 /** The partials of a flush as objects, in flush order: for tests and simple callers (the worker reads the tables). */
@@ -47,7 +47,7 @@ export function partialsOf(f: FlushedPartials): TopicPartial[] {
   }
   for (const { start, table } of f.windows) {
     for (const [topic, slot] of table.entries()) {
-      out.push({ start, topic, count: table.count(slot), authors: table.sketch(slot).clone() });
+      out.push({ start, topic, count: table.count(slot), authors: table.sketch(slot) });
     }
   }
   return out;
@@ -308,7 +308,7 @@ export class DedupePreAggregator {
  * its codes, valid for one epoch of that dictionary.
  */
 class HeldWindow {
-  readonly table = new TopicTable();
+  readonly table = new PreAggregateTable();
   private readonly caches = new Map<TopicMirror, { epoch: number; slots: Int32Array }>();
 
   /** The code -> slot + 1 cache (0 = unknown) of `topics`, emptied when its dictionary has started over. */

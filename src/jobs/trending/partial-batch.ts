@@ -1,5 +1,11 @@
-import type { TopicTable } from './topic-table';
 import type { PartialBatch } from './trending-messages';
+
+/** A table of partials by slot (PreAggregateTable; TopicTable has the same two methods). */
+export interface PartialSource {
+  count(slot: number): number;
+  /** Appends a sparse sketch's hashes to `out`, or returns registers the caller may hand over. */
+  appendHashes(slot: number, out: number[]): Uint8Array | undefined;
+}
 
 /** Collects partials for one destination worker into a PartialBatch (see there for the layout). */
 export class PartialBatchBuilder {
@@ -25,7 +31,7 @@ export class PartialBatchBuilder {
   }
 
   /** The partial held in a table slot. */
-  addSlot(start: number, topic: string, table: TopicTable, slot: number): void {
+  addSlot(start: number, topic: string, table: PartialSource, slot: number): void {
     const dense = table.appendHashes(slot, this.hashes);
     if (dense !== undefined) {
       this.denseIndex.push(this.starts.length);
@@ -48,7 +54,7 @@ export class PartialBatchBuilder {
       denseIndex: this.denseIndex,
       dense: this.dense,
     };
-    // Fresh buffers of their own (from(), toSerialized() copies): safe to hand over.
+    // Buffers of their own (from(); registers a table has done with): safe to hand over.
     const transfer: ArrayBuffer[] = [
       batch.starts,
       batch.counts,

@@ -1,0 +1,83 @@
+import { PreAggregateTable } from '../../src/jobs/trending/pre-aggregate-table';
+import { encodeHashes, HLL_SPARSE_LIMIT, HyperLogLog } from '../../src/state/hyperloglog';
+import { mulberry32 } from '../support/prng';
+
+describe('PreAggregateTable', () => {
+  it('holds per topic exactly what a sketch per topic would hand on: sparse values, or registers past the limit', () => {
+    const random = mulberry32(21);
+    const table = new PreAggregateTable();
+    const reference: HyperLogLog[] = [];
+    const counts: number[] = [];
+    // Topics from one author to well past the sparse limit, hashes re-added often, interleaved.
+    const authorsOf = [
+      0,
+      1,
+      2,
+      15,
+      16,
+      17,
+      300,
+      HLL_SPARSE_LIMIT - 1,
+      HLL_SPARSE_LIMIT,
+      HLL_SPARSE_LIMIT + 1,
+      5000,
+    ];
+    for (let t = 0; t < authorsOf.length; t++) {
+      expect(table.insert(`#t${t}`)).toBe(t);
+      reference.push(new HyperLogLog());
+      counts.push(0);
+    }
+    const pool = authorsOf.map((n) =>
+      Array.from({ length: n }, () =>
+        encodeHashes(Math.floor(random() * 2 ** 32), Math.floor(random() * 2 ** 32)),
+      ),
+    );
+    const add = (slot: number, v: number | undefined): void => {
+      table.addCount(slot, 1);
+      counts[slot]++;
+      if (v === undefined) return;
+      table.addEncoded(slot, v);
+      reference[slot].addEncoded(v);
+    };
+    // Every author of every topic once (topics interleaved), then random re-adds.
+    for (let i = 0; i < 5000; i++)
+      for (let slot = 0; slot < pool.length; slot++) if (i < pool[slot].length) add(slot, pool[slot][i]);
+    for (let i = 0; i < 20_000; i++) {
+      const slot = Math.floor(random() * pool.length);
+      add(slot, pool[slot].length === 0 ? undefined : pool[slot][Math.floor(random() * pool[slot].length)]);
+    }
+    expect(table.size).toBe(authorsOf.length);
+    expect([...table.entries()].map(([topic]) => topic)).toEqual(authorsOf.map((_, t) => `#t${t}`));
+    for (let slot = 0; slot < authorsOf.length; slot++) {
+      expect(table.count(slot)).toBe(counts[slot]);
+      const out: number[] = [];
+      const regs = table.appendHashes(slot, out);
+      const expected = reference[slot].toSerialized();
+      if ('dense' in expected) {
+        expect(out).toEqual([]);
+        expect(regs).toEqual(expected.dense);
+      } else {
+        expect(regs).toBeUndefined();
+        expect(out.sort((a, b) => a - b)).toEqual(expected.sparse);
+      }
+      expect(table.sketch(slot).toBytes()).toEqual(reference[slot].toBytes());
+    }
+    // The topic at the limit stays sparse; one more distinct author turns it dense, as a sketch does.
+    expect(reference[8].isDense()).toBe(false);
+    expect(reference[9].isDense()).toBe(true);
+  });
+
+  it('a topic unseen has no slot; adds after a look at the hashes are seen by the next look', () => {
+    const table = new PreAggregateTable();
+    expect(table.slotOf('#x')).toBeUndefined();
+    const x = table.insert('#x');
+    expect(table.slotOf('#x')).toBe(x);
+    table.addEncoded(x, 7);
+    expect(table.appendHashes(x, [])).toBeUndefined();
+    table.addEncoded(x, 9);
+    table.addEncoded(x, 7);
+    const out: number[] = [];
+    table.appendHashes(x, out);
+    expect(out.sort()).toEqual([7, 9]);
+  });
+});
