@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseUri, type RawRecords, SplitReader } from '../../src/connectors/contract';
-import { fileSource } from '../../src/connectors/file/file-source';
+import { fileSource, piecesOf } from '../../src/connectors/file/file-source';
 import { LineSplitter, recordCount, SplitterOutput } from '../../src/connectors/file/line-splitter';
 import { mulberry32 } from '../support/prng';
 
@@ -62,6 +62,25 @@ describe('file source splits', () => {
     const got: string[] = [];
     for (const s of splits) got.push(...(await readAll(fileSource.createReader(s, context))).lines);
     expect(got).toEqual(long);
+  });
+
+  it('cuts a plain file into one split, or a multiple of 12 of about split-size, whatever the parallelism', async () => {
+    expect([piecesOf(100, 1000), piecesOf(1000, 1000), piecesOf(1001, 1000), piecesOf(33_000, 1000)]).toEqual(
+      [1, 1, 12, 36],
+    );
+    for (const parallelism of [1, 2, 3]) {
+      const splits = await fileSource.planSplits(parseUri(`file:${file}?split-size=4KB`), {
+        parallelism,
+        now: () => 0,
+      });
+      expect(splits.length % 12).toBe(0);
+      // Equal shares: no worker gets a split more than another.
+      const sizes = splits.map((s) => {
+        const c = s.config as { start: number; end: number };
+        return c.end - c.start;
+      });
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    }
   });
 
   it('split ids are stable and distinct', async () => {

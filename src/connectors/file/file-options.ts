@@ -6,7 +6,7 @@ export const fileSourceSchema = {
     type: 'bytes',
     default: 8 * 1024 * 1024,
     min: 1024,
-    doc: 'plain files are cut into byte-range splits of about this size (gzip files are one split each)',
+    doc: 'plain files are cut into byte-range splits of about this size, a multiple of 12 of them when more than one (gzip files are one split each)',
   },
 } satisfies Schema;
 
