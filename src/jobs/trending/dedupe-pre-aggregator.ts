@@ -88,6 +88,8 @@ export class DedupePreAggregator {
   private readonly dedupe: DedupeState;
   /** Window start -> the (topic -> count, authors) table held for it. */
   private held = new Map<number, HeldWindow>();
+  /** The size of the largest window handed on at the last flush: new windows start that big. */
+  private expected = { topics: 0, pairs: 0 };
   private heldCount = 0;
   private singles: LatePartial[] = [];
   private wm = Number.NEGATIVE_INFINITY;
@@ -162,7 +164,7 @@ export class DedupePreAggregator {
       return;
     }
     let held = this.held.get(start);
-    if (held === undefined) this.held.set(start, (held = new HeldWindow()));
+    if (held === undefined) this.held.set(start, (held = new HeldWindow(this.expected)));
     const table = held.table;
     const slots = held.slotsOf(topics);
     for (let t = from; t < to; t++) {
@@ -196,6 +198,9 @@ export class DedupePreAggregator {
     this.singles = [];
     for (const [start, { table }] of this.held) {
       if (!isWindowComplete(start, this.options.spec, watermark)) continue;
+      if (out.windows.length === 0) this.expected = { topics: 0, pairs: 0 };
+      this.expected.topics = Math.max(this.expected.topics, table.size);
+      this.expected.pairs = Math.max(this.expected.pairs, table.pairs);
       out.windows.push({ start, table });
       this.heldCount -= table.size;
       this.held.delete(start);
@@ -308,8 +313,12 @@ export class DedupePreAggregator {
  * its codes, valid for one epoch of that dictionary.
  */
 class HeldWindow {
-  readonly table = new PreAggregateTable();
+  readonly table: PreAggregateTable;
   private readonly caches = new Map<TopicMirror, { epoch: number; slots: Int32Array }>();
+
+  constructor(expected: { topics: number; pairs: number }) {
+    this.table = new PreAggregateTable(expected);
+  }
 
   /** The code -> slot + 1 cache (0 = unknown) of `topics`, emptied when its dictionary has started over. */
   slotsOf(topics: TopicMirror): Int32Array {

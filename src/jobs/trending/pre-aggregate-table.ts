@@ -22,21 +22,40 @@ const H_SCALE = 2 ** 21;
  */
 export class PreAggregateTable {
   private readonly slots = new Map<string, number>();
-  private counts = new Float64Array(MIN_SLOTS);
+  private counts: Float64Array;
   /** Distinct hashes per slot in the pair set (it stops growing once the slot turns dense). */
-  private pairsOf = new Int32Array(MIN_SLOTS);
+  private pairsOf: Int32Array;
   /** Registers of the slots past the sparse limit. */
   private readonly dense = new Map<number, Uint8Array>();
   /** The pair set: hash + 1 (0 = empty) and its slot, at most half full. */
-  private pairHashes = new Float64Array(MIN_PAIRS);
-  private pairSlots = new Int32Array(MIN_PAIRS);
+  private pairHashes: Float64Array;
+  private pairSlots: Int32Array;
   private pairCount = 0;
   /** After group(): the slot's hashes are grouped[groupStart[slot] .. groupStart[slot + 1]). */
   private grouped: Float64Array | undefined;
   private groupStart: Int32Array | undefined;
 
+  /**
+   * `expected`: topics and (topic, author) pairs it will likely hold, e.g. the
+   * previous window's; sized for them up front, it saves growing step by step
+   * (each step re-inserts every pair).
+   */
+  constructor(expected: { topics: number; pairs: number } = { topics: 0, pairs: 0 }) {
+    const slots = powerOfTwoAtLeast(Math.max(MIN_SLOTS, expected.topics));
+    this.counts = new Float64Array(slots);
+    this.pairsOf = new Int32Array(slots);
+    const pairs = powerOfTwoAtLeast(Math.max(MIN_PAIRS, 2 * expected.pairs));
+    this.pairHashes = new Float64Array(pairs);
+    this.pairSlots = new Int32Array(pairs);
+  }
+
   get size(): number {
     return this.slots.size;
+  }
+
+  /** (topic, author) pairs held. */
+  get pairs(): number {
+    return this.pairCount;
   }
 
   slotOf(topic: string): number | undefined {
@@ -157,6 +176,10 @@ export class PreAggregateTable {
     this.pairHashes = hashes;
     this.pairSlots = slots;
   }
+}
+
+function powerOfTwoAtLeast(n: number): number {
+  return 2 ** Math.ceil(Math.log2(n));
 }
 
 function grown<T extends Float64Array | Int32Array>(a: T, length: number): T {
