@@ -88,7 +88,7 @@ export class DedupePreAggregator {
   private readonly dedupe: DedupeState;
   /** Window start -> the (topic -> count, authors) table held for it. */
   private held = new Map<number, HeldWindow>();
-  /** The size of the largest window handed on at the last flush: new windows start that big. */
+  /** The size of the largest window handed on at the last flush (see newWindow). */
   private expected = { topics: 0, pairs: 0 };
   private heldCount = 0;
   private singles: LatePartial[] = [];
@@ -164,7 +164,7 @@ export class DedupePreAggregator {
       return;
     }
     let held = this.held.get(start);
-    if (held === undefined) this.held.set(start, (held = new HeldWindow(this.expected)));
+    if (held === undefined) this.held.set(start, (held = this.newWindow()));
     const table = held.table;
     const slots = held.slotsOf(topics);
     for (let t = from; t < to; t++) {
@@ -184,6 +184,16 @@ export class DedupePreAggregator {
       table.addCount(slot, 1);
       if (hash !== -1) table.addEncoded(slot, hash);
     }
+  }
+
+  /** A window's table, sized like the largest held or handed on last (windows of a stream are alike). */
+  private newWindow(): HeldWindow {
+    const expected = { ...this.expected };
+    for (const { table } of this.held.values()) {
+      expected.topics = Math.max(expected.topics, table.size);
+      expected.pairs = Math.max(expected.pairs, table.pairs);
+    }
+    return new HeldWindow(expected);
   }
 
   /**
