@@ -137,7 +137,7 @@ describe('DedupePreAggregator with topic codes', () => {
     // Sliding windows too: a tweet's codes then go into several windows' caches.
     const op = make(0, MIN / 2);
     const senders = [0, 1].map(() => {
-      const dictionary = new TopicDictionary(4, 1 << 20);
+      const dictionary = new TopicDictionary(4, 4);
       return { dictionary, sent: new TopicSendState(), mirror: new TopicMirror() };
     });
     const expected = new Map<string, { count: number; authors: Set<string> }>();

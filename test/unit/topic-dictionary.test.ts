@@ -63,7 +63,7 @@ describe('TopicDictionary', () => {
   });
 
   it('starts over with a new epoch between batches once over its limits', () => {
-    const d = new TopicDictionary(3, 1 << 20);
+    const d = new TopicDictionary(3, 3);
     for (const t of ['#a', '#b', '#c']) d.codeOf(t);
     d.startBatch();
     expect([d.epoch, d.size]).toEqual([0, 3]);
@@ -75,11 +75,35 @@ describe('TopicDictionary', () => {
     expect(d.codeOf('#d')).toBe(0);
     expect(d.codeOfAscii(ascii('A'), 0, 1, HASH)).toBe(1);
     expect(d.codeOf('#a')).toBe(1);
-    // The arena limit too.
-    const small = new TopicDictionary(1000, 8);
-    small.codeOf('#abcdefgh');
+    // The arena limit too: 32 bytes an entry.
+    const small = new TopicDictionary(1, 1);
+    small.codeOf('#' + 'a'.repeat(40));
     small.startBatch();
     expect(small.epoch).toBe(1);
+  });
+});
+
+describe('TopicDictionary limit', () => {
+  it('halves while epochs are mostly new topics, down to its minimum, and doubles back once lookups hit', () => {
+    const d = new TopicDictionary(64, 8);
+    let next = 0;
+    const limits: number[] = [];
+    // One-off topics only: every lookup misses.
+    for (let batch = 0; batch < 12; batch++) {
+      d.startBatch();
+      limits.push(d.entryLimit);
+      for (let i = 0; i < 40; i++) d.codeOf(`#once${next++}`);
+    }
+    expect(limits.slice(0, 5)).toEqual([64, 64, 32, 16, 8]);
+    expect(Math.min(...limits)).toBe(8);
+    // A small vocabulary over and over: nearly every lookup hits.
+    for (let batch = 0; batch < 40; batch++) {
+      d.startBatch();
+      limits.push(d.entryLimit);
+      for (let i = 0; i < 200; i++) d.codeOf(`#t${i % 9}`);
+      d.codeOf(`#new${batch}`);
+    }
+    expect(limits[limits.length - 1]).toBe(64);
   });
 });
 
@@ -101,7 +125,7 @@ describe('TopicCodeSink', () => {
 
 describe('TopicSendState and TopicMirror', () => {
   it('a code’s string goes to each receiver once per epoch, and the mirror rebuilds it out of order', () => {
-    const d = new TopicDictionary(2, 1 << 20);
+    const d = new TopicDictionary(2, 2);
     const toA = new TopicSendState();
     const toB = new TopicSendState();
     const x = d.codeOf('#x');

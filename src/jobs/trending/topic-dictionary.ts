@@ -14,10 +14,12 @@ export interface TopicSink {
   addString(topic: string): void;
 }
 
-/** Entries a dictionary holds before it starts over (checked between batches, see startBatch). */
+/** Most entries a dictionary holds before it starts over (checked between batches, see startBatch). */
 const DEFAULT_MAX_ENTRIES = 1 << 16;
-/** Bytes of ASCII topics a dictionary holds before it starts over. */
-const DEFAULT_MAX_ARENA_BYTES = 1 << 21;
+/** Its limit never drops below this, however few lookups hit. */
+const MIN_ENTRIES = 1 << 12;
+/** Bytes of ASCII topics it holds per entry of its limit before it starts over. */
+const ARENA_BYTES_PER_ENTRY = 32;
 const MIN_SLOTS = 1 << 11;
 const SLOT = 4;
 
@@ -38,6 +40,12 @@ const SLOT = 4;
  * grow it without end; with those, a topic's string is made once per tweet
  * as it would be without a dictionary). Receivers mirror it per sender
  * (TopicMirror): a code's string travels once per epoch and receiver.
+ *
+ * The limit adapts: an epoch in which most lookups found a new topic (a
+ * vocabulary of one-off tags) halves it, down to MIN_ENTRIES, since holding
+ * those topics saves nothing and costs memory in every worker and its
+ * mirrors (measured: ~40 MB at 1e6 topics a window); an epoch of mostly
+ * hits doubles it again, up to the maximum.
  */
 export class TopicDictionary {
   /** Increments when the dictionary starts over; codes of different epochs are unrelated. */
@@ -53,11 +61,22 @@ export class TopicDictionary {
   private arena = new Uint8Array(1 << 16);
   private arenaUsed = 0;
   private readonly others = new Map<string, number>();
+  /** Entries (and ARENA_BYTES_PER_ENTRY times as many arena bytes) of this epoch before starting over. */
+  private limit: number;
+  /** Lookups this epoch; the entries are its misses. */
+  private lookups = 0;
 
   constructor(
     private readonly maxEntries = DEFAULT_MAX_ENTRIES,
-    private readonly maxArenaBytes = DEFAULT_MAX_ARENA_BYTES,
-  ) {}
+    private readonly minEntries = Math.min(MIN_ENTRIES, maxEntries),
+  ) {
+    this.limit = maxEntries;
+  }
+
+  /** The entries this epoch may hold (see the class comment). */
+  get entryLimit(): number {
+    return this.limit;
+  }
 
   get size(): number {
     return this.strings.length;
@@ -70,17 +89,27 @@ export class TopicDictionary {
 
   /** Called before a batch's topics are coded: starts over when over the limits (see the class comment). */
   startBatch(): void {
-    if (this.strings.length <= this.maxEntries && this.arenaUsed <= this.maxArenaBytes) return;
+    const entries = this.strings.length;
+    if (entries <= this.limit && this.arenaUsed <= this.limit * ARENA_BYTES_PER_ENTRY) return;
+    const misses = entries / Math.max(1, this.lookups);
+    if (misses > 0.5) this.limit = Math.max(this.minEntries, this.limit / 2);
+    else if (misses < 0.1) this.limit = Math.min(this.maxEntries, this.limit * 2);
     this.strings.length = 0;
-    this.table.fill(0);
+    // Sized for the new limit (half full at most), so a limit that fell gives its memory back.
+    const slots = SLOT * Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(2 * this.limit)));
+    if (this.table.length > slots) this.table = new Int32Array(slots);
+    else this.table.fill(0);
+    if (this.arena.length > 2 * this.limit * ARENA_BYTES_PER_ENTRY) this.arena = new Uint8Array(1 << 16);
     this.asciiCount = 0;
     this.arenaUsed = 0;
+    this.lookups = 0;
     this.others.clear();
     this.epoch++;
   }
 
   /** The code of String.fromCharCode(sign) + bytes[start, end) lower-cased (ASCII bytes). */
   codeOfAscii(bytes: Uint8Array, start: number, end: number, sign: number): number {
+    this.lookups++;
     let h = Math.imul(sign ^ 0x811c9dc5, 0x01000193);
     for (let i = start; i < end; i++) h = Math.imul(h ^ lower(bytes[i]), 0x01000193);
     const length = end - start + 1;
@@ -112,6 +141,7 @@ export class TopicDictionary {
 
   /** The code of a normalised topic given as a string. */
   codeOf(topic: string): number {
+    this.lookups++;
     const length = topic.length;
     // An empty topic (never a real one) has no bytes to find it by.
     if (length === 0) return this.codeOfOther(topic);
