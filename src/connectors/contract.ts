@@ -37,8 +37,9 @@ export interface RecordBatch {
    * bytes itself reads this and never touches `lines`, so no string is made
    * per record (the file source sets it; the trending job reads it). The
    * buffers are the reader's and are reused: the ranges, and a `lines` made
-   * from them, are valid until the reader's next poll (the source runner
-   * handles each batch before it polls again).
+   * from them, are valid until the next poll of any reader of the same
+   * source in this thread (the source runner handles each batch before it
+   * polls again, whichever split it polls).
    */
   raw?: RawRecords;
 }

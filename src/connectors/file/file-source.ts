@@ -185,6 +185,9 @@ class RangeReader implements SplitReader {
   }
 
   async poll(maxRecords: number): Promise<PollResult> {
+    // The last batch of this thread is handled by now, whichever split it came from (see RecordBatch.raw).
+    if (lastPolled !== null && lastPolled !== this) lastPolled.release();
+    lastPolled = this;
     this.release();
     if (this.fd === null) this.fd = await this.opening;
     if (this.done) return 'end';
@@ -230,8 +233,17 @@ class RangeReader implements SplitReader {
     this.held = null;
     this.heldBuffer = null;
     this.release();
+    if (lastPolled === this) lastPolled = null;
   }
 }
+
+/**
+ * The reader of this thread that polled last: its batch's buffers go back to
+ * the pool at the next poll of any reader, not only at its own next turn
+ * (after all the thread's other splits): that held ~2.7 read buffers per
+ * split instead of ~1, ~10 MB a worker at 24 splits.
+ */
+let lastPolled: RangeReader | null = null;
 
 /** A whole gzip file, streamed; gzip cannot be entered mid-way, so it is one split. */
 class GzipReader implements SplitReader {
