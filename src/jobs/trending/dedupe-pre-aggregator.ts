@@ -114,6 +114,7 @@ export class DedupePreAggregator {
     // Tumbling windows: a record is in exactly one window, so no array of them per record.
     const tumbling = spec.slideMs === spec.sizeMs;
     const n = b.timestamps.length;
+    this.dedupe.warmPacked(b.idHighs, b.idLows, n);
     let otherId = 0;
     for (let i = 0; i < n; i++) {
       const ts = b.timestamps[i];

@@ -81,6 +81,13 @@ export class DedupeState {
     return false;
   }
 
+  /** Loads the id table's lines for a batch of packed ids before they are checked (PackedIdSet.warm). */
+  warmPacked(highs: Float64Array, lows: Uint32Array, n: number): void {
+    this.warmth = this.seenPacked.warm(highs, lows, n);
+  }
+  /** What warmPacked read, kept (and not private, which the compiler would call unused) so its reads stay. */
+  warmth = 0;
+
   /**
    * checkAndAdd for an id already packed (packId's high and low parts), as
    * the local stage sends canonical ids: no string, no parsing.

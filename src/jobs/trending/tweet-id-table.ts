@@ -64,6 +64,26 @@ export class PackedIdSet {
     return this.count;
   }
 
+  /**
+   * Reads the home slot of each of ids[0 .. n) and returns a number made of
+   * them (keep it somewhere, so the reads are not dropped). A table of a
+   * million ids is far bigger than the caches, so each probe waits for
+   * memory; these reads do not depend on each other, so the CPU overlaps
+   * their misses, and the probes of the batch that follow find their lines
+   * loaded.
+   */
+  warm(highs: Float64Array, lowIds: Uint32Array, n: number): number {
+    const mask = this.mask;
+    const lows = this.lows;
+    const slotHighs = this.highs;
+    let acc = 0;
+    for (let k = 0; k < n; k++) {
+      const i = hashOf(highs[k], lowIds[k]) & mask;
+      acc += lows[i] + slotHighs[i];
+    }
+    return acc;
+  }
+
   has(high: number, low: number): boolean {
     for (let i = hashOf(high, low) & this.mask; ; i = (i + 1) & this.mask) {
       const l = this.lows[i];
