@@ -319,6 +319,27 @@ export class HyperLogLog {
     this.insertEncoded(v);
   }
 
+  /**
+   * addEncoded for each of values[from .. to), as one step while the sketch
+   * stays a short list: one new list instead of a copy per value (the window
+   * stage merges a partial's hashes this way).
+   */
+  addEncodedRun(values: ArrayLike<number>, from: number, to: number): void {
+    const list = this.list;
+    if (this.table === null && this.registers === null && list.length + (to - from) <= LIST_LIMIT) {
+      let added: number[] | undefined;
+      for (let i = from; i < to; i++) {
+        const v = values[i];
+        if (list.indexOf(v) === -1 && (added === undefined || added.indexOf(v) === -1))
+          (added ??= []).push(v);
+      }
+      // concat allocates exactly the slots needed (see insertSparse).
+      if (added !== undefined) this.list = list.concat(added);
+      return;
+    }
+    for (let i = from; i < to; i++) this.insertEncoded(values[i]);
+  }
+
   private insertEncoded(v: number): void {
     const regs = this.registers;
     if (regs === null) {

@@ -3,6 +3,7 @@ import {
   HLL_MAX_RANK,
   HLL_SPARSE_LIMIT,
   HyperLogLog,
+  encodeHashes,
   SerializedHll,
   hashKeyH1,
   hashKeyH2,
@@ -348,6 +349,32 @@ describe('HyperLogLog', () => {
       expect(() => HyperLogLog.fromSerialized({ sparse: [-1] })).toThrow(RangeError);
       expect(() => HyperLogLog.fromSerialized({ sparse: [2 ** 53] })).toThrow(RangeError);
       expect(() => HyperLogLog.fromSerialized({} as SerializedHll)).toThrow(TypeError);
+    });
+  });
+
+  describe('addEncodedRun', () => {
+    it('ends in the same sketch as adding the values one by one, through list, table and dense forms', () => {
+      const next = mulberry32(17);
+      const random = (): number => next() / 2 ** 32;
+      const pool = Array.from({ length: 3000 }, (_, i) =>
+        encodeHashes(murmur3(`k${i}`, 1), murmur3(`k${i}`, 2)),
+      );
+      for (let trial = 0; trial < 40; trial++) {
+        const runs = new HyperLogLog();
+        const single = new HyperLogLog();
+        const size = trial < 20 ? 8 : 400;
+        for (let r = 0; r < 12; r++) {
+          const n = Math.floor(random() * size);
+          const values = Array.from(
+            { length: n + 2 },
+            () => pool[Math.floor(random() * (trial < 20 ? 20 : 3000))],
+          );
+          runs.addEncodedRun(values, 1, n + 1);
+          for (let i = 1; i < n + 1; i++) single.addEncoded(values[i]);
+          expect(runs.toBytes()).toEqual(single.toBytes());
+          expect(runs.estimate()).toBe(single.estimate());
+        }
+      }
     });
   });
 

@@ -89,7 +89,10 @@ export class TopicTable {
 
   /** Adds the authors values[from..to) (encoded hashes, e.g. a sparse sketch's). */
   addEncodedRun(slot: number, values: ArrayLike<number>, from: number, to: number): void {
-    for (let i = from; i < to; i++) this.addEncoded(slot, values[i]);
+    // Inline while it stays one hash; then one sketch takes the rest in one step.
+    let i = from;
+    for (; i < to && this.ones[slot] >= 0; i++) this.addEncoded(slot, values[i]);
+    if (i < to) this.writable(slot, -this.ones[slot] - 1).addEncodedRun(values, i, to);
   }
 
   /** Merges a sketch into the slot's; `other` is not kept or changed. */
