@@ -17,18 +17,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeLine, decodeLineByParse } from '../src/jobs/trending/tweet-decoder';
+import { arg } from './script-args';
+import { median } from './stats';
 
 const root = path.resolve(__dirname, '..', '..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Calls `onLine` for every line of the file, read in 1 MB chunks as the file source reads it. */
 function forEachLine(file: string, onLine: (line: string) => void, maxLines = Infinity): number {

@@ -17,16 +17,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { scanTweetBytes as ScanTweetBytes } from '../src/jobs/trending/tweet-byte-scanner';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : process.argv[i + 1];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+import { arg } from './script-args';
+import { median } from './stats';
 
 function cpuMicros(): number {
   const u = process.cpuUsage();
