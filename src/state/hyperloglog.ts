@@ -403,14 +403,8 @@ export class HyperLogLog {
   }
 
   private sparseValues(): number[] {
-    let values: number[];
-    const table = this.table;
-    if (table === null) {
-      values = this.list.slice();
-    } else {
-      values = [];
-      for (let i = 0; i < table.length; i++) if (table[i] !== 0) values.push(table[i] - 1);
-    }
+    const values: number[] = [];
+    this.appendSparseTo(values);
     // Sorted so that equal sketches serialize to equal bytes (checkpoint diffs, tests).
     return values.sort((a, b) => a - b);
   }

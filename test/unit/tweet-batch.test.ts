@@ -2,15 +2,13 @@ import {
   AUTHOR_SEED1,
   AUTHOR_SEED2,
   authorAt,
-  packIdBytes,
-  packIdIn,
   tweetCount,
   tweetIdAt,
   TweetBatchBuilder,
 } from '../../src/jobs/trending/tweet-batch';
 import { TopicDictionary, TopicMirror } from '../../src/jobs/trending/topic-dictionary';
 import { NO_AUTHOR, OTHER_AUTHOR, type TweetBatch } from '../../src/jobs/trending/trending-messages';
-import { packed, packId } from '../../src/jobs/trending/tweet-id-table';
+import { packed, packId, packIdBytes, packIdIn } from '../../src/jobs/trending/tweet-id-table';
 import { hashKeyH1, hashKeyH2 } from '../../src/state/hyperloglog';
 import { murmur3 } from '../../src/runtime/hash';
 import { mulberry32 as prng } from '../support/prng';

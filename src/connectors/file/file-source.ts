@@ -69,13 +69,6 @@ function giveBack(buffer: Buffer): void {
   if (freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(buffer);
 }
 
-/** A read of a plain file: `bytes`, a view of `buffer` (a pooled read buffer); `last`: it ends the split. */
-interface Chunk {
-  bytes: Buffer;
-  buffer: Buffer;
-  last: boolean;
-}
-
 /**
  * Reads the lines that start in [start, end) of a plain file (Hadoop's rule):
  * a split that does not begin at 0 skips the line straddling its start, which
@@ -154,35 +147,32 @@ class RangeReader implements SplitReader {
     return this.pos - (this.held?.length ?? 0) - this.splitter.pendingBytes();
   }
 
-  /** The next chunk, cut after the first newline at or beyond our end so the next split keeps its lines. */
-  private async nextChunk(fd: fsp.FileHandle): Promise<Chunk | null> {
-    const chunk = await this.readChunk(fd, this.pos);
-    if (chunk === null) {
+  /**
+   * The next chunk and the read buffer it is in, cut after the first newline
+   * at or beyond our end so the next split keeps its lines; null at the end.
+   */
+  private async nextChunk(fd: fsp.FileHandle): Promise<{ bytes: Buffer; buffer: Buffer } | null> {
+    if (this.eof) return null;
+    const buffer = takeBuffer();
+    const { bytesRead } = await fd.read(buffer, 0, RAW_READ_CHUNK, this.pos);
+    if (bytesRead === 0) {
+      giveBack(buffer);
       this.eof = true;
       return null;
     }
     // A buffer of its own per chunk within a poll: the batch hands out ranges of each (RecordBatch.raw).
-    this.lent.push(chunk.buffer);
-    this.pos += chunk.bytes.length;
-    if (chunk.last) this.eof = true;
-    return chunk;
-  }
-
-  private async readChunk(fd: fsp.FileHandle, at: number): Promise<Chunk | null> {
-    if (this.eof) return null;
-    const buffer = takeBuffer();
-    const { bytesRead } = await fd.read(buffer, 0, RAW_READ_CHUNK, at);
-    if (bytesRead === 0) {
-      giveBack(buffer);
-      return null;
-    }
-    const bytes = buffer.subarray(0, bytesRead);
-    const endRel = this.cfg.end - at;
+    this.lent.push(buffer);
+    let bytes = buffer.subarray(0, bytesRead);
+    const endRel = this.cfg.end - this.pos;
     if (endRel <= bytesRead) {
       const nl = bytes.indexOf(10, Math.max(0, endRel - 1));
-      if (nl !== -1) return { bytes: bytes.subarray(0, nl + 1), buffer, last: true };
+      if (nl !== -1) {
+        bytes = bytes.subarray(0, nl + 1);
+        this.eof = true;
+      }
     }
-    return { bytes, buffer, last: false };
+    this.pos += bytes.length;
+    return { bytes, buffer };
   }
 
   /** Hands the buffers of the previous poll back to the pool, but the one the unread rest is in. */

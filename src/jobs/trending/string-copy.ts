@@ -14,5 +14,16 @@ export function copyOf(s: string, start: number, end: number): string {
   for (let i = 0; i < length; i++) codes[i] = s.charCodeAt(start + i);
   return String.fromCharCode.apply(null, codes);
 }
-/** Character-code arrays by length, for copyOf. */
+/** The one-byte characters bytes[start, end) (ASCII or Latin-1) as a string of its own, as copyOf makes one. */
+export function copyOfBytes(bytes: Uint8Array, start: number, end: number): string {
+  const length = end - start;
+  if (length >= CODE_ARRAYS.length)
+    return Buffer.from(bytes.buffer, bytes.byteOffset + start, length).toString('latin1');
+  let codes = CODE_ARRAYS[length];
+  if (codes === undefined) codes = CODE_ARRAYS[length] = new Array<number>(length).fill(0);
+  for (let i = 0; i < length; i++) codes[i] = bytes[start + i];
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** Character-code arrays by length, for copyOf and copyOfBytes. */
 const CODE_ARRAYS: (number[] | undefined)[] = new Array<number[] | undefined>(64).fill(undefined);

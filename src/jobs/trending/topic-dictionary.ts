@@ -1,4 +1,5 @@
 import { fmix32 } from '../../runtime/hash';
+import { copyOfBytes } from './string-copy';
 
 /**
  * Where a scanner puts a tweet's topics. A topic is either an ASCII tag given
@@ -136,7 +137,7 @@ export class TopicDictionary {
     const stored = this.arena;
     stored[offset] = sign;
     for (let i = start; i < end; i++) stored[offset + 1 + i - start] = lower(bytes[i]);
-    return this.insertAscii(slot, h, offset, length, asciiString(stored, offset, length));
+    return this.insertAscii(slot, h, offset, length, copyOfBytes(stored, offset, offset + length));
   }
 
   /** The code of a normalised topic given as a string. */
@@ -224,18 +225,6 @@ export class TopicDictionary {
 function lower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
-
-/** The ASCII bytes [at, at + length) as a string of its own (not a view of anything). */
-function asciiString(b: Uint8Array, at: number, length: number): string {
-  if (length >= CODE_ARRAYS.length)
-    return Buffer.from(b.buffer, b.byteOffset + at, length).toString('latin1');
-  // An array of exactly this length, reused (as in string-copy.ts).
-  let codes = CODE_ARRAYS[length];
-  if (codes === undefined) codes = CODE_ARRAYS[length] = new Array<number>(length).fill(0);
-  for (let i = 0; i < length; i++) codes[i] = b[at + i];
-  return String.fromCharCode.apply(null, codes);
-}
-const CODE_ARRAYS: (number[] | undefined)[] = new Array<number[] | undefined>(48).fill(undefined);
 
 /** The local stage's TopicSink: a tweet's topics as codes of one dictionary, each once. */
 export class TopicCodeSink implements TopicSink {

@@ -10,54 +10,11 @@ import { murmur3Bytes, murmur3In } from '../../runtime/hash';
 import { copyOf } from './string-copy';
 import { TopicDictionary, TopicSendState } from './topic-dictionary';
 import { NO_AUTHOR, OTHER_AUTHOR, type TweetBatch } from './trending-messages';
-import { packed, unpackId } from './tweet-id-table';
+import { packed, packIdBytes, packIdIn, unpackId } from './tweet-id-table';
 
 /** The seeds of hashKeyH1 and hashKeyH2 (state/hyperloglog.ts); a unit test holds them equal. */
 export const AUTHOR_SEED1 = 0x9747b28c;
 export const AUTHOR_SEED2 = 0x5bd1e995;
-
-const LOW_DIGITS = 9;
-const MAX_DIGITS = 20;
-
-/**
- * packId(s.slice(start, end)) without the substring: packs a canonical
- * decimal id into tweet-id-table's `packed`, false for anything else. Must
- * agree with packId exactly (the dedupe stage packs string ids with it).
- */
-export function packIdIn(s: string, start: number, end: number): boolean {
-  const n = end - start;
-  if (n <= 0 || n > MAX_DIGITS || (n > 1 && s.charCodeAt(start) === 48)) return false;
-  let high = 0;
-  let low = 0;
-  const split = end - LOW_DIGITS;
-  for (let i = start; i < end; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    if (i < split) high = high * 10 + d;
-    else low = low * 10 + d;
-  }
-  packed.high = high;
-  packed.low = low;
-  return true;
-}
-
-/** packIdIn for a key given as the bytes [start, end) of `bytes` (digits are one byte each in UTF-8). */
-export function packIdBytes(bytes: Uint8Array, start: number, end: number): boolean {
-  const n = end - start;
-  if (n <= 0 || n > MAX_DIGITS || (n > 1 && bytes[start] === 48)) return false;
-  let high = 0;
-  let low = 0;
-  const split = end - LOW_DIGITS;
-  for (let i = start; i < end; i++) {
-    const d = bytes[i] - 48;
-    if (d < 0 || d > 9) return false;
-    if (i < split) high = high * 10 + d;
-    else low = low * 10 + d;
-  }
-  packed.high = high;
-  packed.low = low;
-  return true;
-}
 
 // Float64 columns, then Uint32 columns, in one ArrayBuffer of 52 bytes per tweet (+4).
 const F64_COLUMNS = 4;

@@ -20,13 +20,39 @@ export const packed = { high: 0, low: 0 };
  * "0") into `packed`; false for anything else (held as a string instead).
  */
 export function packId(id: string): boolean {
-  const n = id.length;
-  if (n === 0 || n > MAX_DIGITS || (n > 1 && id.charCodeAt(0) === 48)) return false;
+  return packIdIn(id, 0, id.length);
+}
+
+/**
+ * packId(s.slice(start, end)) without the substring (the local stage packs ids
+ * where they sit in the line).
+ */
+export function packIdIn(s: string, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > MAX_DIGITS || (n > 1 && s.charCodeAt(start) === 48)) return false;
   let high = 0;
   let low = 0;
-  const split = n - LOW_DIGITS;
-  for (let i = 0; i < n; i++) {
-    const d = id.charCodeAt(i) - 48;
+  const split = end - LOW_DIGITS;
+  for (let i = start; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    if (i < split) high = high * 10 + d;
+    else low = low * 10 + d;
+  }
+  packed.high = high;
+  packed.low = low;
+  return true;
+}
+
+/** packIdIn for a key given as the bytes [start, end) of `bytes` (digits are one byte each in UTF-8). */
+export function packIdBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n <= 0 || n > MAX_DIGITS || (n > 1 && bytes[start] === 48)) return false;
+  let high = 0;
+  let low = 0;
+  const split = end - LOW_DIGITS;
+  for (let i = start; i < end; i++) {
+    const d = bytes[i] - 48;
     if (d < 0 || d > 9) return false;
     if (i < split) high = high * 10 + d;
     else low = low * 10 + d;
