@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { JobTimeline } from '../src/runtime/job-runner';
 import type { WindowLatencySample } from '../src/runtime/window-latency';
 import type { BenchPaths } from './bench-module';
 
@@ -75,6 +76,7 @@ interface FinishedLog {
   duplicates: number;
   output: Record<string, number>;
   peakRssMb: number;
+  timeline?: JobTimeline;
 }
 
 export interface TrendingRun {
@@ -89,6 +91,8 @@ export interface TrendingRun {
   output: Record<string, number>;
   /** Per window: watermark passed its end -> results written (see src/runtime/window-latency.ts). */
   latency: WindowLatencySample[];
+  /** Where the process's wall time went (ms since it started; see JobTimeline). */
+  timeline?: JobTimeline;
 }
 
 /** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on. */
@@ -140,6 +144,7 @@ export async function runTrending(
       peakRssMb: finished.peakRssMb,
       output: finished.output,
       latency,
+      timeline: finished.timeline,
     };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

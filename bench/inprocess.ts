@@ -11,6 +11,52 @@ import { runYardstick, type YardstickRun } from './yardstick';
 
 const PARALLELISMS = [1, 2];
 
+/**
+ * Where a run's wall time went (JobTimeline): start-up to the first record,
+ * the reading phase, and the end of input (the last windows fire). On 1M
+ * tweets the first and last are a large share of the run, which the
+ * throughput figure hides.
+ */
+function phaseMetrics(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]): Metric[] {
+  const timed = runs
+    .map((r, i) => ({ r, y: yardsticks[i], t: r.timeline }))
+    .filter(
+      (x): x is { r: TrendingRun; y: YardstickRun; t: NonNullable<TrendingRun['timeline']> } =>
+        x.t !== undefined && x.t.firstRecordMs !== null && x.t.sourcesDoneMs !== null,
+    );
+  if (timed.length === 0) return [];
+  const readRate = (x: (typeof timed)[number]): number =>
+    Math.round(x.r.tweets / (((x.t.sourcesDoneMs as number) - (x.t.firstRecordMs as number)) / 1000));
+  const m = (key: string, label: string, unit: string, values: number[]): Metric => ({
+    key: `job.p${p}.${key}`,
+    label: `job p=${p} ${label}`,
+    unit,
+    value: median(values),
+    runs: values,
+  });
+  return [
+    m(
+      'first_record_ms',
+      'start-up: process start -> first record',
+      'ms',
+      timed.map((x) => Math.round(x.t.firstRecordMs as number)),
+    ),
+    m('read_tweets_per_s', 'reading phase: first record -> end of input', 'tweets/s', timed.map(readRate)),
+    m(
+      'read_ratio',
+      'reading phase / yardstick (same run)',
+      'x',
+      timed.map((x) => readRate(x) / x.y.tweetsPerSecond),
+    ),
+    m(
+      'drain_ms',
+      'end of input -> done: last windows fire, output written',
+      'ms',
+      timed.map((x) => Math.round(x.t.finishedMs - (x.t.sourcesDoneMs as number))),
+    ),
+  ];
+}
+
 export const benchModule: BenchModule = {
   name: 'inprocess',
   title: 'trending job, file source, against the yardstick',
@@ -67,6 +113,7 @@ export const benchModule: BenchModule = {
           'MB',
           runs.map((r) => r.peakRssMb),
         ),
+        ...phaseMetrics(p, runs, yardsticks),
         {
           key: `job.p${p}.latency_p99_ms`,
           label: `job p=${p} p99 watermark -> sink, file at full speed, end of input included (${latency.length} windows)`,

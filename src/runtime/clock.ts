@@ -18,3 +18,13 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
+
+/**
+ * Now as epoch milliseconds with sub-millisecond precision, comparable across
+ * threads (each has its own performance.timeOrigin). For timing this
+ * process's phases (JobTimeline), not for the job's notion of time: that is
+ * the injected Clock.
+ */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -5,10 +5,17 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { ConnectorLog, OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
 import { sinkConnector, sourceConnector } from '../connectors/registry';
-import type { Clock } from './clock';
+import { epochNow, type Clock } from './clock';
 import { FloeError } from './errors';
 import { openLocalStateDir, type LocalStateDir } from '../state/local-state-dir';
-import type { RuntimeSettings, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
+import type {
+  RuntimeSettings,
+  WorkerProgress,
+  WorkerStart,
+  WorkerSummary,
+  WorkerTimeline,
+  WorkerToMain,
+} from './protocol';
 import { formatWatermark } from './watermarks';
 import { CheckpointCoordinator, MainState, RestoredJob } from './checkpoint-coordinator';
 import { openCheckpointStorage } from '../state/checkpoint-storage';
@@ -73,6 +80,39 @@ export interface JobProgress extends WorkerProgress {
 export interface JobResult {
   progress: JobProgress;
   stoppedBySignal: boolean;
+  /** Where the run's wall time went; undefined when it ended before its workers did. */
+  timeline?: JobTimeline;
+}
+
+/**
+ * Phases of a run, in ms since this process started (performance.timeOrigin
+ * of the main thread): for a bounded input, start-up is firstRecordMs, the
+ * reading phase runs to sourcesDoneMs, and finishedMs - sourcesDoneMs is what
+ * the end of input costs (the last windows fire, output is written).
+ */
+export interface JobTimeline {
+  /** runJob was called. */
+  startedMs: number;
+  /** The first batch of records reached a worker's job; null when none did. */
+  firstRecordMs: number | null;
+  /** The last worker's sources ended; null when a worker's never did. */
+  sourcesDoneMs: number | null;
+  /** The workers are done and the sink is closed. */
+  finishedMs: number;
+}
+
+/** Folds the workers' timelines into the job's (see JobTimeline). */
+export function jobTimeline(startedAt: number, workers: WorkerTimeline[], finishedAt: number): JobTimeline {
+  const since = (epochMs: number): number => Math.round((epochMs - performance.timeOrigin) * 10) / 10;
+  const firsts = workers.map((w) => w.firstRecordAt).filter((t): t is number => t !== null);
+  const dones = workers.map((w) => w.sourcesDoneAt);
+  return {
+    startedMs: since(startedAt),
+    firstRecordMs: firsts.length === 0 ? null : since(Math.min(...firsts)),
+    sourcesDoneMs:
+      dones.length === 0 || dones.some((t) => t === null) ? null : since(Math.max(...(dones as number[]))),
+    finishedMs: since(finishedAt),
+  };
 }
 
 function sumProgress(parts: WorkerProgress[], outputRecords: Record<string, number>): JobProgress {
@@ -117,6 +157,7 @@ export function assignSplits(splits: SplitDescriptor[], parallelism: number): Sp
  * port each; output lines come here and go to the sink.
  */
 export async function runJob(params: RunJobParams): Promise<JobResult> {
+  const startedAt = epochNow();
   const { parallelism, log } = params;
   const connectorLog =
     (component: string): ConnectorLog =>
@@ -315,6 +356,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   let abandon!: () => void;
   const abandonedPromise = new Promise<'abandoned'>((resolve) => (abandon = () => resolve('abandoned')));
   const tasks: Promise<WorkerSummary>[] = [];
+  const timelines: WorkerTimeline[] = [];
   const controlsClosed: Promise<void>[] = [];
   const ended: (() => void)[] = [];
   for (let i = 0; i < parallelism; i++) {
@@ -432,7 +474,11 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     if (failure === null) await Promise.all(controlsClosed);
     if (failure === null) await coordinator?.finish();
     else await coordinator?.abort();
-    for (const r of results) if (r.status === 'fulfilled') progress[r.value.index] = r.value.progress;
+    for (const r of results) {
+      if (r.status !== 'fulfilled') continue;
+      progress[r.value.index] = r.value.progress;
+      timelines[r.value.index] = r.value.timeline;
+    }
     if (failure === null) main.finish();
   } finally {
     if (params.handleSignals) {
@@ -459,6 +505,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
         });
   }
   const total = sumProgress(progress, outputRecords);
+  const timeline = jobTimeline(startedAt, timelines, epochNow());
   log.info(
     {
       records: total.records,
@@ -470,8 +517,9 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
       output: total.outputRecords,
       // One process holds every worker thread, so this is the whole job's peak.
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      timeline,
     },
     'job finished',
   );
-  return { progress: total, stoppedBySignal };
+  return { progress: total, stoppedBySignal, timeline };
 }

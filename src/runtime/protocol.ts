@@ -139,8 +139,21 @@ export type MainToWorker =
   /** Splits discovered while the job runs (SourceConnector.discoverSplits), now this worker's. */
   | { t: 'add-splits'; splits: SplitDescriptor[] };
 
+/**
+ * When a worker's sources reached a phase, as epoch milliseconds with
+ * sub-millisecond precision (performance.timeOrigin + performance.now(),
+ * comparable across threads); null when the phase never came.
+ */
+export interface WorkerTimeline {
+  /** Its first batch of records was handed to the job. */
+  firstRecordAt: number | null;
+  /** Its source runner ended: every split done (bounded sources) or stopped. */
+  sourcesDoneAt: number | null;
+}
+
 /** What a slot's task resolves to. */
 export interface WorkerSummary {
   index: number;
   progress: WorkerProgress;
+  timeline: WorkerTimeline;
 }

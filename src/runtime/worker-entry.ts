@@ -2,11 +2,18 @@ import { receiveMessageOnPort } from 'node:worker_threads';
 import type { SplitDescriptor, SplitReader } from '../connectors/contract';
 import { sourceConnector } from '../connectors/registry';
 import { workerJobs } from '../jobs/worker-jobs';
-import { systemClock } from './clock';
+import { epochNow, systemClock } from './clock';
 import { OutputBuffer } from './output-buffer';
 import { OutputWindow } from './output-window';
-import type { MainToWorker, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
-import { SourceRunner } from './source-runner';
+import type {
+  MainToWorker,
+  WorkerProgress,
+  WorkerStart,
+  WorkerSummary,
+  WorkerTimeline,
+  WorkerToMain,
+} from './protocol';
+import { SourceRunner, type SourceRunnerHandlers } from './source-runner';
 import type { WorkerContext } from './worker-context';
 
 /**
@@ -39,6 +46,7 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
       if (buffer.byteLength >= bytes) return buffer;
     }
   };
+  const timeline: WorkerTimeline = { firstRecordAt: null, sourcesDoneAt: null };
   const progress: WorkerProgress = {
     records: 0,
     tweets: 0,
@@ -94,18 +102,27 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     outputBuffer: (capacity) => new OutputBuffer(capacity, allocateOutput),
     jobMessage: (payload) => post({ t: 'job', payload }),
     log: (level, msg, fields) => post({ t: 'log', level, msg, fields }),
-    runSources: (handlers) =>
-      runner.run(
+    runSources: async (handlers) => {
+      const timed: SourceRunnerHandlers = {
+        ...handlers,
+        onBatch(split, batch) {
+          timeline.firstRecordAt ??= epochNow();
+          return handlers.onBatch(split, batch);
+        },
+      };
+      await runner.run(
         runtime.reportWatermarkTimes === true
           ? {
-              ...handlers,
+              ...timed,
               onWatermark(wm, idle) {
                 post({ t: 'watermark-time', watermark: wm, at: clock.now() });
                 handlers.onWatermark(wm, idle);
               },
             }
-          : handlers,
-      ),
+          : timed,
+      );
+      timeline.sourcesDoneAt = epochNow();
+    },
     acknowledge: ({ id, splits, operators, deferred, pauseMs, entries }) => {
       post({
         t: 'ack',
@@ -146,5 +163,5 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
     control.close();
     start.outputReturns.close();
   }
-  return { index: start.index, progress };
+  return { index: start.index, progress, timeline };
 }

@@ -59,6 +59,15 @@ describe('floe CLI', () => {
       '10s',
     );
     expect(r.status).toBe(0);
+    // The summary says where the run's time went, in order (ms since the process started).
+    const finished = JSON.parse(r.stderr.split('\n').find((l) => l.includes('job finished')) as string) as {
+      timeline: { startedMs: number; firstRecordMs: number; sourcesDoneMs: number; finishedMs: number };
+    };
+    const t = finished.timeline;
+    expect(t.startedMs).toBeGreaterThan(0);
+    expect(t.firstRecordMs).toBeGreaterThanOrEqual(t.startedMs);
+    expect(t.sourcesDoneMs).toBeGreaterThanOrEqual(t.firstRecordMs);
+    expect(t.finishedMs).toBeGreaterThanOrEqual(t.sourcesDoneMs);
     const trends = r.stdout
       .trim()
       .split('\n')
