@@ -2,7 +2,15 @@ import { Command, Option } from 'commander';
 import { FloeError, OptionError } from '../runtime/errors';
 import { parseDuration } from '../runtime/options';
 import type { CheckpointMetadata } from '../state/checkpoint-metadata';
-import { openCheckpointStorage } from '../state/checkpoint-storage';
+import type { CheckpointStorage } from '../state/checkpoint-storage';
+
+/** The storage module loads with the command that uses it, not with every `floe` start. */
+async function openCheckpointStorage(
+  ...args: Parameters<typeof import('../state/checkpoint-storage').openCheckpointStorage>
+): Promise<CheckpointStorage> {
+  const storage = await import('../state/checkpoint-storage');
+  return storage.openCheckpointStorage(...args);
+}
 
 const JOB_FILE = 'job.json';
 

@@ -5,11 +5,9 @@ import { sinkConnector, sinkSchemes, sourceConnector, sourceSchemes } from '../c
 import { jobs } from '../jobs/jobs';
 import { systemClock } from '../runtime/clock';
 import { FloeError, OptionError } from '../runtime/errors';
-import { runJob } from '../runtime/job-runner';
-import { LiveView } from '../runtime/live-view';
-import { createLogger } from '../runtime/logger';
 import { parseOptions } from '../runtime/options';
 import { runtimeSchema } from '../runtime/runtime-options';
+import { WorkerSlots } from '../runtime/worker-slots';
 import { checkpointsCommand, savepointCommand } from './checkpoints-command';
 import { generateCommand } from './generate-command';
 import { produceCommand } from './produce-command';
@@ -60,15 +58,21 @@ export function buildProgram(): Command {
     const jobOptions = job.resolve(pickSchemaOptions(job.schema, opts));
     const source = parseUri(String(opts.source));
     const sink = parseUri(String(opts.sink));
-    const log = createLogger(String(opts.logLevel));
-    const viewMode = String(opts.view);
-    const view =
-      viewMode === 'on' || (viewMode === 'auto' && process.stdout.isTTY && sink.scheme !== 'stdout')
-        ? new LiveView(process.stdout)
-        : null;
-    view?.start();
+    // The options are valid: start the worker threads now, and load the job runtime while they boot.
+    const slots = new WorkerSlots(rt.parallelism);
+    let view: import('../runtime/live-view').LiveView | null = null;
     try {
+      const { runJob } = await import('../runtime/job-runner');
+      const { createLogger } = await import('../runtime/logger');
+      const log = createLogger(String(opts.logLevel));
+      const viewMode = String(opts.view);
+      if (viewMode === 'on' || (viewMode === 'auto' && process.stdout.isTTY && sink.scheme !== 'stdout')) {
+        const { LiveView } = await import('../runtime/live-view');
+        view = new LiveView(process.stdout);
+      }
+      view?.start();
       const result = await runJob({
+        slots,
         job: job.name,
         jobOptions,
         createMain: (ctx) =>
@@ -106,6 +110,8 @@ export function buildProgram(): Command {
       view?.onProgress(result.progress);
     } finally {
       view?.stop();
+      // runJob destroys them; this covers a failure before it was called.
+      await slots.destroy();
     }
   });
 

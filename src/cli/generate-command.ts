@@ -2,10 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { generatorSourceSchema } from '../connectors/generator/generator-options';
 import { OptionError } from '../runtime/errors';
 import { parseOptions } from '../runtime/options';
+import { progressBar } from './progress-bar';
 import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 const CHUNK_BYTES = 1 << 20;
@@ -59,9 +59,7 @@ export function generateCommand(): Command {
     const gzip = opts.out.endsWith('.gz') ? createGzip() : null;
     if (gzip) gzip.pipe(file);
     const out = gzip ?? file;
-    const bar = process.stderr.isTTY
-      ? new SingleBar({ stream: process.stderr }, Presets.shades_classic)
-      : null;
+    const bar = process.stderr.isTTY ? progressBar({ stream: process.stderr }) : null;
     bar?.start(count, 0);
     let written = 0;
     while (written < count) {

@@ -1,11 +1,10 @@
 import { promises as fsp } from 'node:fs';
 import { Command } from 'commander';
-import { Presets, SingleBar } from 'cli-progress';
 import { parseUri } from '../connectors/contract';
 import { kafkaProduceSchema, parseKafkaAddress } from '../connectors/kafka/kafka-options';
 import { FloeError, OptionError } from '../runtime/errors';
-import { createLogger } from '../runtime/logger';
 import { parseOptions } from '../runtime/options';
+import { progressBar } from './progress-bar';
 import { addSchemaOptions, pickSchemaOptions } from './schema-options';
 
 /** `floe produce FILE --to kafka://HOST:PORT/TOPIC`: loads JSON-lines tweets into a topic, for benchmarks and demos. */
@@ -30,15 +29,13 @@ export function produceCommand(): Command {
       throw new FloeError('SOURCE_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`);
     }
     // kafkajs' transient complaints (a coordinator still loading) are not the user's business; failures are.
+    const { createLogger } = await import('../runtime/logger');
     const log = createLogger('error');
     const bar = process.stderr.isTTY
-      ? new SingleBar(
-          {
-            stream: process.stderr,
-            format: '{bar} {percentage}% | {records} records | {rate}/s | eta {eta}s',
-          },
-          Presets.shades_classic,
-        )
+      ? progressBar({
+          stream: process.stderr,
+          format: '{bar} {percentage}% | {records} records | {rate}/s | eta {eta}s',
+        })
       : null;
     const started = Date.now();
     bar?.start(size, 0, { records: 0, rate: 0 });

@@ -3,7 +3,6 @@ import { OptionError } from '../runtime/errors';
 import { Schema, parseOptions } from '../runtime/options';
 import { validateWindowSpec } from '../runtime/windows';
 import type { WindowTrends } from './trending/trend-aggregator';
-import { createTrendingMain } from './trending/trending-main';
 import { ResolvedTrendingOptions, resolveTrendingOptions, trendingSchema } from './trending/trending-options';
 
 /** Main-thread side of every job, by name: its option schema and how to build it. */
@@ -41,6 +40,9 @@ export const trendingJob: JobDefinition = {
     return o;
   },
   createMain(options, ctx, hooks) {
+    // Loaded here, not with the CLI: the worker threads boot while it loads (see WorkerSlots).
+    const { createTrendingMain } =
+      require('./trending/trending-main') as typeof import('./trending/trending-main');
     return createTrendingMain(options as ResolvedTrendingOptions, ctx, hooks.onWindowTrends);
   },
 };

@@ -1,7 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import * as path from 'node:path';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import { WorkerSlots } from './worker-slots';
 import type { Logger } from 'pino';
 import type { ConnectorLog, OutputKind, ParsedUri, SplitDescriptor } from '../connectors/contract';
 import { sinkConnector, sourceConnector } from '../connectors/registry';
@@ -69,6 +68,12 @@ export interface RunJobParams {
   metricsFile?: string;
   /** Root of the local state directory (--state-dir); without it operators keep all state in memory. */
   stateDir?: string;
+  /**
+   * Worker threads started ahead (see WorkerSlots), `parallelism` of them;
+   * runJob starts its own without. Either way it destroys them before it
+   * returns or throws.
+   */
+  slots?: WorkerSlots;
 }
 
 export interface JobProgress extends WorkerProgress {
@@ -158,6 +163,21 @@ export function assignSplits(splits: SplitDescriptor[], parallelism: number): Sp
  */
 export async function runJob(params: RunJobParams): Promise<JobResult> {
   const startedAt = epochNow();
+  const { parallelism } = params;
+  if (params.slots !== undefined && params.slots.count !== parallelism) {
+    await params.slots.destroy();
+    throw new Error(`runJob: ${params.slots.count} worker slots started for parallelism ${parallelism}`);
+  }
+  // Started first, so the threads boot while the source is planned and the sink opened.
+  const slots = params.slots ?? new WorkerSlots(parallelism);
+  try {
+    return await runOnSlots(params, slots, startedAt);
+  } finally {
+    await slots.destroy();
+  }
+}
+
+async function runOnSlots(params: RunJobParams, slots: WorkerSlots, startedAt: number): Promise<JobResult> {
   const { parallelism, log } = params;
   const connectorLog =
     (component: string): ConnectorLog =>
@@ -258,8 +278,6 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
   const outputWindows = Array.from({ length: parallelism }, () => new OutputWindow(OutputWindow.allocate()));
   /** Written output buffers go back to their worker (transferred: nothing is left here for the GC to find). */
   const outputReturns = Array.from({ length: parallelism }, () => new MessageChannel());
-  const pools: Piscina[] = [];
-  const workerFile = path.join(__dirname, 'worker-entry.js');
 
   let firstRecordsLogged = false;
   const dispatch = (worker: number, msg: WorkerToMain): void => {
@@ -365,8 +383,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     port1.on('message', (msg: WorkerToMain) => onMessage(i, msg));
     // A worker's last message is 'end'; the port keeps order, so all its output came before.
     controlsClosed.push(new Promise((resolve) => (ended[i] = resolve)));
-    const pool = new Piscina({ filename: workerFile, minThreads: 1, maxThreads: 1, idleTimeout: 60_000 });
-    pools.push(pool);
+    const pool = slots.pools[i];
     const start: WorkerStart = {
       index: i,
       parallelism,
@@ -491,7 +508,7 @@ export async function runJob(params: RunJobParams): Promise<JobResult> {
     for (const w of outputWindows) w.close();
     for (const c of controls) c.close();
     for (const r of outputReturns) r.port1.close();
-    await Promise.all(pools.map((p) => p.destroy()));
+    await slots.destroy();
     await localState?.remove();
     await sink.close();
     await storage?.close();
