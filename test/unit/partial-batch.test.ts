@@ -77,4 +77,34 @@ describe('PartialBatchBuilder and TopicWindowOperator.addBatch', () => {
     expect(viaBatch.length).toBeGreaterThan(100);
     expect(a.expiredPartials).toBe(b.expiredPartials);
   });
+
+  it('keeps every hash across growth of its column, runs and singles interleaved', () => {
+    const rnd = mulberry32(7);
+    const builder = new PartialBatchBuilder();
+    const expected: number[][] = [];
+    for (let p = 0; p < 300; p++) {
+      const n = Math.floor(rnd() * 40);
+      const values = Float64Array.from({ length: n + 6 }, () => Math.floor(rnd() * 2 ** 52));
+      if (rnd() < 0.3) {
+        builder.addSingle(0, `#s${p}`, values[0]);
+        expected.push([values[0]]);
+        continue;
+      }
+      // A run out of the middle of a larger array, as a table's grouped hashes are.
+      builder.addSlot(
+        0,
+        `#t${p}`,
+        { count: () => n, appendHashesTo: (_slot, out) => out.addRun(values, 3, 3 + n) },
+        p,
+      );
+      expected.push([...values.subarray(3, 3 + n)]);
+    }
+    const { batch } = builder.build();
+    expect(batch.hashes.length).toBe(batch.hashOffsets[batch.hashOffsets.length - 1]);
+    expect(batch.hashes.length).toBeGreaterThan(1024);
+    const got = expected.map((_, i) => [
+      ...batch.hashes.subarray(batch.hashOffsets[i], batch.hashOffsets[i + 1]),
+    ]);
+    expect(got).toEqual(expected);
+  });
 });

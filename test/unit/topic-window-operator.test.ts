@@ -8,6 +8,7 @@ import { HyperLogLog } from '../../src/state/hyperloglog';
 import {
   compareCandidates,
   FiredWindow,
+  TopCandidates,
   TopicWindowOperator,
   TopicWindowOptions,
   TrendCandidate,
@@ -429,5 +430,31 @@ describe('updateHistory / trendScore', () => {
     expect(after.variance).toBe(fresh.variance);
     const justBefore = updateHistory({ ...h }, MAX_GAP_WINDOWS * MIN, 7, MIN, alpha);
     expect(justBefore.mean).toBeGreaterThan(fresh.mean);
+  });
+});
+
+describe('TopCandidates', () => {
+  it('keeps what sorting every candidate and taking the first k keeps, ties included', () => {
+    let seed = 11;
+    const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (const k of [1, 3, 10, 50]) {
+      // Few distinct scores and counts, so the tie-breaks decide often.
+      const all: TrendCandidate[] = Array.from({ length: 400 }, (_, i) => ({
+        topic: `#t${Math.floor(rnd() * 1000)}-${i}`,
+        count: 3 + Math.floor(rnd() * 4),
+        distinctAuthors: 1,
+        score: Math.floor(rnd() * 5) / 4,
+      }));
+      const top = new TopCandidates(k);
+      for (const c of all) top.offer(c);
+      expect(top.best).toEqual([...all].sort(compareCandidates).slice(0, k));
+    }
+  });
+
+  it('holds fewer than k when fewer are offered', () => {
+    const top = new TopCandidates(10);
+    top.offer({ topic: '#b', count: 3, distinctAuthors: 1, score: 1 });
+    top.offer({ topic: '#a', count: 3, distinctAuthors: 1, score: 1 });
+    expect(top.best.map((c) => c.topic)).toEqual(['#a', '#b']);
   });
 });

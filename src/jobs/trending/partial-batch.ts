@@ -1,19 +1,33 @@
 import type { PartialBatch } from './trending-messages';
 
-/** A table of partials by slot (PreAggregateTable; TopicTable has the same two methods). */
+/** Where a table puts a slot's author hashes (encoded, below 2^53): one at a time or as a run. */
+export interface HashSink {
+  add(v: number): void;
+  /** values[from, to), copied now. */
+  addRun(values: Float64Array, from: number, to: number): void;
+}
+
+/** A table of partials by slot (PreAggregateTable). */
 export interface PartialSource {
   count(slot: number): number;
-  /** Appends a sparse sketch's hashes to `out`, or returns registers the caller may hand over. */
-  appendHashes(slot: number, out: number[]): Uint8Array | undefined;
+  /** Puts a sparse sketch's hashes into `out`, or returns registers the caller may hand over. */
+  appendHashesTo(slot: number, out: HashSink): Uint8Array | undefined;
 }
 
 /** Collects partials for one destination worker into a PartialBatch (see there for the layout). */
-export class PartialBatchBuilder {
+export class PartialBatchBuilder implements HashSink {
   private starts: number[] = [];
   private topics: string[] = [];
   private counts: number[] = [];
   private hashOffsets: number[] = [0];
-  private hashes: number[] = [];
+  /**
+   * The hashes column as it will be sent: a flush hands on hundreds of
+   * thousands of them, which went into a JS array one push at a time and
+   * were then copied into a typed array; a table's runs are copied in one
+   * step instead.
+   */
+  private hashes = new Float64Array(1024);
+  private hashCount = 0;
   private denseIndex: number[] = [];
   private dense: Uint8Array[] = [];
 
@@ -26,13 +40,13 @@ export class PartialBatchBuilder {
     this.starts.push(start);
     this.topics.push(topic);
     this.counts.push(1);
-    if (hash !== -1) this.hashes.push(hash);
-    this.hashOffsets.push(this.hashes.length);
+    if (hash !== -1) this.add(hash);
+    this.hashOffsets.push(this.hashCount);
   }
 
   /** The partial held in a table slot. */
   addSlot(start: number, topic: string, table: PartialSource, slot: number): void {
-    const dense = table.appendHashes(slot, this.hashes);
+    const dense = table.appendHashesTo(slot, this);
     if (dense !== undefined) {
       this.denseIndex.push(this.starts.length);
       this.dense.push(dense);
@@ -40,7 +54,27 @@ export class PartialBatchBuilder {
     this.starts.push(start);
     this.topics.push(topic);
     this.counts.push(table.count(slot));
-    this.hashOffsets.push(this.hashes.length);
+    this.hashOffsets.push(this.hashCount);
+  }
+
+  add(v: number): void {
+    if (this.hashCount === this.hashes.length) this.grow(this.hashCount + 1);
+    this.hashes[this.hashCount++] = v;
+  }
+
+  addRun(values: Float64Array, from: number, to: number): void {
+    const n = to - from;
+    if (this.hashCount + n > this.hashes.length) this.grow(this.hashCount + n);
+    this.hashes.set(values.subarray(from, to), this.hashCount);
+    this.hashCount += n;
+  }
+
+  private grow(needed: number): void {
+    let length = this.hashes.length * 2;
+    while (length < needed) length *= 2;
+    const hashes = new Float64Array(length);
+    hashes.set(this.hashes.subarray(0, this.hashCount));
+    this.hashes = hashes;
   }
 
   /** The batch, and the buffers to transfer with it. */
@@ -50,7 +84,8 @@ export class PartialBatchBuilder {
       topics: this.topics,
       counts: Float64Array.from(this.counts),
       hashOffsets: Uint32Array.from(this.hashOffsets),
-      hashes: Float64Array.from(this.hashes),
+      // A copy of its own, just long enough (the builder's column has room to spare).
+      hashes: this.hashes.slice(0, this.hashCount),
       denseIndex: this.denseIndex,
       dense: this.dense,
     };

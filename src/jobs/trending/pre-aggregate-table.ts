@@ -1,4 +1,5 @@
 import { HLL_PRECISION, HLL_SPARSE_LIMIT, HyperLogLog, setEncoded } from '../../state/hyperloglog';
+import type { HashSink } from './partial-batch';
 
 const MIN_SLOTS = 64;
 const MIN_PAIRS = 1024;
@@ -123,6 +124,16 @@ export class PreAggregateTable {
    * do not keep the table).
    */
   appendHashes(slot: number, out: number[]): Uint8Array | undefined {
+    return this.appendHashesTo(slot, {
+      add: (v) => out.push(v),
+      addRun: (values, from, to) => {
+        for (let i = from; i < to; i++) out.push(values[i]);
+      },
+    });
+  }
+
+  /** appendHashes into a HashSink: the slot's hashes go as one run. */
+  appendHashesTo(slot: number, out: HashSink): Uint8Array | undefined {
     this.group();
     const grouped = this.grouped as Float64Array;
     const start = this.groupStart as Int32Array;
@@ -131,7 +142,7 @@ export class PreAggregateTable {
       for (let i = start[slot]; i < start[slot + 1]; i++) setEncoded(regs, grouped[i]);
       return regs;
     }
-    for (let i = start[slot]; i < start[slot + 1]; i++) out.push(grouped[i]);
+    out.addRun(grouped, start[slot], start[slot + 1]);
     return undefined;
   }
 

@@ -48,6 +48,31 @@ export function compareCandidates(a: TrendCandidate, b: TrendCandidate): number 
 }
 
 /**
+ * The best `k` candidates offered, best first (compareCandidates, a total
+ * order, so the same as sorting all of them and keeping k). A window's
+ * thousands of candidates are not sorted for the few that are kept.
+ */
+export class TopCandidates {
+  readonly best: TrendCandidate[] = [];
+
+  constructor(private readonly k: number) {}
+
+  offer(c: TrendCandidate): void {
+    const best = this.best;
+    if (best.length === this.k && compareCandidates(c, best[best.length - 1]) >= 0) return;
+    let lo = 0;
+    let hi = best.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareCandidates(best[mid], c) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    best.splice(lo, 0, c);
+    if (best.length > this.k) best.pop();
+  }
+}
+
+/**
  * The operator's state at a barrier, taken in one cheap pass (columns
  * copied, sketch objects frozen and shared), so that encoding it can run
  * later while the operator goes on: see capture() and encodeCapture().
@@ -341,7 +366,7 @@ export class TopicWindowOperator {
     w.fired = true;
     w.firedTopics = undefined;
     if (already !== undefined && already.size === w.topics.size) return null;
-    const candidates: TrendCandidate[] = [];
+    const candidates = new TopCandidates(top);
     const table = w.topics;
     const history = this.history;
     const scratch: TopicHistory = { mean: 0, variance: 0, lastWindowStart: 0 };
@@ -358,16 +383,14 @@ export class TopicWindowOperator {
       if (prior !== undefined) decayHistory(prior, start, spec.slideMs, trendAlpha);
       if (count >= minCount) {
         const score = Math.round(trendScore(count, prior) * 1e4) / 1e4;
-        candidates.push({ topic, count, distinctAuthors, score });
+        candidates.offer({ topic, count, distinctAuthors, score });
       }
       if (!recordHistory) continue;
       const next = updateHistory(prior, start, count, spec.slideMs, trendAlpha);
       if (historySlot === undefined) history.set(topic, next);
       else history.store(historySlot, next);
     }
-    candidates.sort(compareCandidates);
-    if (candidates.length > top) candidates.length = top;
-    return { start, end, candidates };
+    return { start, end, candidates: candidates.best };
   }
 
   private pruneHistory(latestStart: number): void {
