@@ -94,7 +94,13 @@ describe('PartialBatchBuilder and TopicWindowOperator.addBatch', () => {
       builder.addSlot(
         0,
         `#t${p}`,
-        { count: () => n, appendHashesTo: (_slot, out) => out.addRun(values, 3, 3 + n) },
+        {
+          count: () => n,
+          appendHashesTo: (_slot, out) => {
+            out.addRun(values, 3, 3 + n);
+            return undefined;
+          },
+        },
         p,
       );
       expected.push([...values.subarray(3, 3 + n)]);
