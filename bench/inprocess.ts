@@ -18,15 +18,21 @@ const PARALLELISMS = [1, 2];
  * throughput figure hides.
  */
 function phaseMetrics(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]): Metric[] {
-  const timed = runs
-    .map((r, i) => ({ r, y: yardsticks[i], t: r.timeline }))
-    .filter(
-      (x): x is { r: TrendingRun; y: YardstickRun; t: NonNullable<TrendingRun['timeline']> } =>
-        x.t !== undefined && x.t.firstRecordMs !== null && x.t.sourcesDoneMs !== null,
-    );
-  if (timed.length === 0) return [];
-  const readRate = (x: (typeof timed)[number]): number =>
-    Math.round(x.r.tweets / (((x.t.sourcesDoneMs as number) - (x.t.firstRecordMs as number)) / 1000));
+  // Runs whose timeline has every phase, each next to the same round's yardstick.
+  const phases = runs.flatMap((r, i) => {
+    const t = r.timeline;
+    if (t === undefined || t.firstRecordMs === null || t.sourcesDoneMs === null) return [];
+    const readRate = Math.round(r.tweets / ((t.sourcesDoneMs - t.firstRecordMs) / 1000));
+    return [
+      {
+        startup: Math.round(t.firstRecordMs),
+        readRate,
+        readRatio: readRate / yardsticks[i].tweetsPerSecond,
+        drain: Math.round(t.finishedMs - t.sourcesDoneMs),
+      },
+    ];
+  });
+  if (phases.length === 0) return [];
   const m = (key: string, label: string, unit: string, values: number[]): Metric => ({
     key: `job.p${p}.${key}`,
     label: `job p=${p} ${label}`,
@@ -39,20 +45,25 @@ function phaseMetrics(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]
       'first_record_ms',
       'start-up: process start -> first record',
       'ms',
-      timed.map((x) => Math.round(x.t.firstRecordMs as number)),
+      phases.map((x) => x.startup),
     ),
-    m('read_tweets_per_s', 'reading phase: first record -> end of input', 'tweets/s', timed.map(readRate)),
+    m(
+      'read_tweets_per_s',
+      'reading phase: first record -> end of input',
+      'tweets/s',
+      phases.map((x) => x.readRate),
+    ),
     m(
       'read_ratio',
       'reading phase / yardstick (same run)',
       'x',
-      timed.map((x) => readRate(x) / x.y.tweetsPerSecond),
+      phases.map((x) => x.readRatio),
     ),
     m(
       'drain_ms',
       'end of input -> done: last windows fire, output written',
       'ms',
-      timed.map((x) => Math.round(x.t.finishedMs - (x.t.sourcesDoneMs as number))),
+      phases.map((x) => x.drain),
     ),
   ];
 }
