@@ -170,15 +170,7 @@ export class HyperLogLog {
       return;
     }
     if (this.registers === null) this.toDense();
-    const regs = this.registers as Uint8Array;
-    let changed = false;
-    for (let i = 0; i < M; i++) {
-      if (oRegs[i] > regs[i]) {
-        regs[i] = oRegs[i];
-        changed = true;
-      }
-    }
-    if (changed) this.cached = -1;
+    if (maxRegisters(this.registers as Uint8Array, oRegs)) this.cached = -1;
   }
 
   isDense(): boolean {
@@ -236,10 +228,7 @@ export class HyperLogLog {
       if (Object.prototype.toString.call(d) !== '[object Uint8Array]' || d.length !== M) {
         throw new RangeError(`HyperLogLog: dense form needs a Uint8Array of ${M} registers`);
       }
-      for (let i = 0; i < M; i++) {
-        if (d[i] > HLL_MAX_RANK)
-          throw new RangeError(`HyperLogLog: register ${i} is ${d[i]} > ${HLL_MAX_RANK}`);
-      }
+      checkRegisters(d);
       h.registers = d.slice();
       return h;
     }
@@ -251,6 +240,35 @@ export class HyperLogLog {
       return h;
     }
     throw new TypeError('HyperLogLog: expected { sparse: number[] } or { dense: Uint8Array }');
+  }
+
+  /**
+   * The sketch of values[from .. to), encoded hashes (encodeHashes) that the
+   * caller vouches are distinct, e.g. one partial's (see PartialBatch): built
+   * in the form addEncoded would have reached, without its duplicate checks.
+   * Not validated, as addEncoded.
+   */
+  static fromDistinctEncoded(values: ArrayLike<number>, from: number, to: number): HyperLogLog {
+    const h = new HyperLogLog();
+    const n = to - from;
+    if (n <= LIST_LIMIT) {
+      const list: number[] = [];
+      for (let i = from; i < to; i++) list.push(values[i]);
+      h.list = list;
+    } else if (n <= HLL_SPARSE_LIMIT) {
+      let capacity = TABLE_MIN_CAPACITY;
+      // insertSparse's load limit: at most 3/4 full.
+      while (n * 4 > capacity * 3) capacity *= 2;
+      const table = new Float64Array(capacity);
+      for (let i = from; i < to; i++) tablePut(table, values[i] + 1);
+      h.table = table;
+      h.tableSize = n;
+    } else {
+      const regs = new Uint8Array(M);
+      for (let i = from; i < to; i++) setEncoded(regs, values[i]);
+      h.registers = regs;
+    }
+    return h;
   }
 
   /** Compact binary for checkpoints; byte 0 is the format (version and mode). */
@@ -287,10 +305,7 @@ export class HyperLogLog {
         regs[i + 2] = (w >>> 12) & 63;
         regs[i + 3] = w >>> 18;
       }
-      for (let i = 0; i < M; i++) {
-        if (regs[i] > HLL_MAX_RANK)
-          throw new RangeError(`HyperLogLog: register ${i} is ${regs[i]} > ${HLL_MAX_RANK}`);
-      }
+      checkRegisters(regs);
       h.registers = regs;
       return h;
     }
@@ -456,6 +471,30 @@ function ertlEstimate(regs: Uint8Array): number {
   for (let k = Q; k >= 1; k--) z = 0.5 * (z + counts[k]);
   z += M * sigma(counts[0] / M);
   return Math.round((ALPHA_INF * M * M) / z);
+}
+
+/** Throws unless every register holds a possible rank (a function of its own, as maxRegisters). */
+function checkRegisters(regs: Uint8Array): void {
+  for (let i = 0; i < M; i++) {
+    if (regs[i] > HLL_MAX_RANK)
+      throw new RangeError(`HyperLogLog: register ${i} is ${regs[i]} > ${HLL_MAX_RANK}`);
+  }
+}
+
+/**
+ * regs = max(regs, other) register by register; whether any grew. A function
+ * of its own for the reason rankCounts is (25 deoptimisations of merge in a
+ * 1M-tweet run, when the loop was in it).
+ */
+function maxRegisters(regs: Uint8Array, other: Uint8Array): boolean {
+  let changed = false;
+  for (let i = 0; i < M; i++) {
+    if (other[i] > regs[i]) {
+      regs[i] = other[i];
+      changed = true;
+    }
+  }
+  return changed;
 }
 
 /**

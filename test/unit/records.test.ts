@@ -1,5 +1,7 @@
 import fastJson from 'fast-json-stringify';
 import {
+  countsLine,
+  countsPrefix,
   stringifyCounts,
   stringifyDeadLetter,
   stringifyTrends,
@@ -91,6 +93,14 @@ describe('record encoders: the same bytes as fast-json-stringify with the record
     for (let i = 0; i < 3000; i++) {
       const r = randomCounts();
       expect(stringifyCounts(r)).toBe(referenceCounts(r));
+    }
+  });
+
+  it('counts in two parts: a window prefix, then the topic', () => {
+    for (let i = 0; i < 3000; i++) {
+      const r = randomCounts();
+      const prefix = countsPrefix(r.window_start, r.window_end);
+      expect(countsLine(prefix, r.topic, r.count, r.distinct_authors)).toBe(referenceCounts(r));
     }
   });
 

@@ -49,6 +49,38 @@ describe('TopicTable', () => {
     }
   });
 
+  it('takes a run of distinct hashes into an empty slot as adding them one by one would, at every size', () => {
+    // List, open-addressed table (around its growth points) and dense registers; then more authors
+    // and a merge, which must find the adopted form intact.
+    for (const n of [0, 1, 2, 16, 17, 24, 25, 48, 49, 1536, 1537, 4000]) {
+      const authors = Array.from({ length: n }, (_, i) => `a${i}`);
+      const values = new Float64Array(n + 2);
+      authors.forEach((a, i) => (values[i + 1] = enc(a)));
+      const t = new TopicTable();
+      const slot = t.slotFor('#x');
+      t.addDistinctRun(slot, values, 1, n + 1);
+      const expected = sketchOf(authors);
+      expect(t.distinct(slot)).toBe(expected.estimate());
+      expect(t.sketch(slot).toBytes()).toEqual(expected.toBytes());
+      t.addEncodedRun(slot, [enc('a0'), enc('late')], 0, 2);
+      t.mergeSketch(slot, sketchOf(['a1', 'other']));
+      const after = sketchOf([...authors, 'a0', 'late', 'a1', 'other']);
+      expect(t.distinct(slot)).toBe(after.estimate());
+      expect(t.sketch(slot).toBytes()).toEqual(after.toBytes());
+    }
+  });
+
+  it('merges a distinct run into a slot holding authors already, duplicates dropped', () => {
+    const t = new TopicTable();
+    const slot = t.slotFor('#x');
+    t.addEncoded(slot, enc('a1'));
+    const run = ['a1', 'a2', 'a3'].map(enc);
+    t.addDistinctRun(slot, run, 0, 3);
+    t.addDistinctRun(slot, run, 0, 3);
+    expect(t.distinct(slot)).toBe(3);
+    expect(t.sketch(slot).toBytes()).toEqual(sketchOf(['a1', 'a2', 'a3']).toBytes());
+  });
+
   it('merges dense sketches losslessly', () => {
     const t = new TopicTable();
     const slot = t.slotFor('#busy');

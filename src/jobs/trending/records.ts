@@ -55,22 +55,28 @@ function num(n: number): string {
 }
 
 function countsFields(r: CountsRecord): string {
-  return (
-    '{"window_start":' +
-    str(r.window_start) +
-    ',"window_end":' +
-    str(r.window_end) +
-    ',"topic":' +
-    str(r.topic) +
-    ',"count":' +
-    integer(r.count) +
-    ',"distinct_authors":' +
-    integer(r.distinct_authors)
-  );
+  return countsPrefix(r.window_start, r.window_end) + topicFields(r.topic, r.count, r.distinct_authors);
+}
+
+function topicFields(topic: string, count: number, distinctAuthors: number): string {
+  return str(topic) + ',"count":' + integer(count) + ',"distinct_authors":' + integer(distinctAuthors);
 }
 
 export function stringifyCounts(r: CountsRecord): string {
   return countsFields(r) + '}';
+}
+
+/**
+ * A counts line in two parts: the window's part, the same for all its
+ * topics (countsPrefix, computed once per window), then the topic's
+ * (countsLine). The result is stringifyCounts's, byte for byte.
+ */
+export function countsPrefix(windowStart: string, windowEnd: string): string {
+  return '{"window_start":' + str(windowStart) + ',"window_end":' + str(windowEnd) + ',"topic":';
+}
+
+export function countsLine(prefix: string, topic: string, count: number, distinctAuthors: number): string {
+  return prefix + topicFields(topic, count, distinctAuthors) + '}';
 }
 
 export function stringifyTrends(r: TrendsRecord): string {

@@ -293,7 +293,7 @@ export class TopicWindowOperator {
       const table = w.topics;
       const slot = table.slotFor(topics[i]);
       table.addCount(slot, counts[i]);
-      table.addEncodedRun(slot, hashes, hashOffsets[i], hashOffsets[i + 1]);
+      table.addDistinctRun(slot, hashes, hashOffsets[i], hashOffsets[i + 1]);
       if (d < denseIndex.length && denseIndex[d] === i) {
         table.mergeSketch(slot, HyperLogLog.fromSerialized({ dense: dense[d] }));
         d++;
@@ -360,18 +360,34 @@ export class TopicWindowOperator {
    * history (false when no window can fire after this one).
    */
   private fire(start: number, w: WindowState, recordHistory: boolean): FiredWindow | null {
-    const { spec, minCount, top, trendAlpha } = this.options;
-    const end = start + spec.sizeMs;
+    const end = start + this.options.spec.sizeMs;
     const already = w.firedTopics;
     w.fired = true;
     w.firedTopics = undefined;
     if (already !== undefined && already.size === w.topics.size) return null;
-    const candidates = new TopCandidates(top);
-    const table = w.topics;
+    const candidates = new TopCandidates(this.options.top);
+    // Room for every topic at once: growing by doubling would leave copies behind as garbage.
+    if (recordHistory) this.history.reserve(w.topics.size);
+    this.fireTopics(start, w.topics, already, candidates, recordHistory);
+    return { start, end, candidates: candidates.best };
+  }
+
+  /**
+   * fire()'s loop over the window's topics, a method of its own: V8 compiles
+   * a long loop while it runs (on-stack replacement), and with the code after
+   * it, which had not run yet, it threw that code away when the loop ended.
+   */
+  private fireTopics(
+    start: number,
+    table: TopicTable,
+    already: Set<string> | undefined,
+    candidates: TopCandidates,
+    recordHistory: boolean,
+  ): void {
+    const { spec, minCount, trendAlpha } = this.options;
+    const end = start + spec.sizeMs;
     const history = this.history;
     const scratch: TopicHistory = { mean: 0, variance: 0, lastWindowStart: 0 };
-    // Room for every topic at once: growing by doubling would leave copies behind as garbage.
-    if (recordHistory) history.reserve(table.size);
     for (const [topic, slot] of table.entries()) {
       if (already !== undefined && already.has(topic)) continue;
       const count = table.count(slot);
@@ -390,7 +406,6 @@ export class TopicWindowOperator {
       if (historySlot === undefined) history.set(topic, next);
       else history.store(historySlot, next);
     }
-    return { start, end, candidates: candidates.best };
   }
 
   private pruneHistory(latestStart: number): void {

@@ -55,6 +55,9 @@ export const OTHER_AUTHOR = -2;
  * counts[i] tweets, and as author sketch the encoded hashes (HyperLogLog
  * sparse values, see encodeHashes) hashes[hashOffsets[i] .. hashOffsets[i + 1]),
  * merged with the dense registers dense[j] when denseIndex[j] === i.
+ * A partial's hashes are distinct (a pre-aggregation table holds each
+ * author once per slot), which the window stage relies on when a partial
+ * is the first for its (window, topic).
  */
 export interface PartialBatch {
   starts: Float64Array;
