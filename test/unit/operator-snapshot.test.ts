@@ -10,13 +10,12 @@ import { keyGroupOf } from '../../src/runtime/key-groups';
 import { isWindowComplete, isWindowExpired, lastWindowStart, WindowSpec } from '../../src/runtime/windows';
 import { HyperLogLog } from '../../src/state/hyperloglog';
 import {
-  compareCandidates,
-  FiredWindow,
   TopicWindowOperator,
   TopicWindowOptions,
   TopicWindowSnapshot,
   WindowCount,
 } from '../../src/jobs/trending/topic-window-operator';
+import { compareCandidates, FiredWindow } from '../../src/jobs/trending/trend-candidates';
 import {
   DedupePreAggregator,
   DedupePreAggregatorOptions,

@@ -6,14 +6,16 @@
 import { WindowSpec } from '../../src/runtime/windows';
 import { HyperLogLog } from '../../src/state/hyperloglog';
 import {
+  TopicWindowOperator,
+  TopicWindowOptions,
+  WindowCount,
+} from '../../src/jobs/trending/topic-window-operator';
+import {
   compareCandidates,
   FiredWindow,
   TopCandidates,
-  TopicWindowOperator,
-  TopicWindowOptions,
   TrendCandidate,
-  WindowCount,
-} from '../../src/jobs/trending/topic-window-operator';
+} from '../../src/jobs/trending/trend-candidates';
 import {
   decayHistory,
   MAX_GAP_WINDOWS,

@@ -1,4 +1,4 @@
-import { FiredWindow, TrendCandidate } from '../../src/jobs/trending/topic-window-operator';
+import { FiredWindow, TrendCandidate } from '../../src/jobs/trending/trend-candidates';
 import { TrendAggregator } from '../../src/jobs/trending/trend-aggregator';
 
 const MIN = 60_000;

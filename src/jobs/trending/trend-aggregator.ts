@@ -1,4 +1,4 @@
-import { compareCandidates, FiredWindow, TrendCandidate } from './topic-window-operator';
+import { compareCandidates, type FiredWindow, type TrendCandidate } from './trend-candidates';
 
 export interface WindowTrends {
   start: number;

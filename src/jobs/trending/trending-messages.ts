@@ -1,5 +1,5 @@
 import type { CodedTopics } from './topic-dictionary';
-import type { FiredWindow } from './topic-window-operator';
+import type { FiredWindow } from './trend-candidates';
 
 /**
  * Decoded tweets routed by id to the worker owning their key group (local
