@@ -102,13 +102,9 @@ export class TopicTable {
    * partial this way, and the duplicate checks were most of a merge.
    */
   addDistinctRun(slot: number, values: ArrayLike<number>, from: number, to: number): void {
-    if (to - from >= 2 && this.ones[slot] === 0) {
-      this.objects.push(HyperLogLog.fromDistinctEncoded(values, from, to));
-      this.ones[slot] = -this.objects.length;
-      this.frozen[slot] = 0;
-      return;
-    }
-    this.addEncodedRun(slot, values, from, to);
+    if (to - from >= 2 && this.ones[slot] === 0)
+      this.attach(slot, HyperLogLog.fromDistinctEncoded(values, from, to));
+    else this.addEncodedRun(slot, values, from, to);
   }
 
   /** Merges a sketch into the slot's; `other` is not kept or changed. */
@@ -177,6 +173,11 @@ export class TopicTable {
     const h = new HyperLogLog();
     const one = this.ones[slot];
     if (one > 0) h.addEncoded(one - 1);
+    return this.attach(slot, h);
+  }
+
+  /** Makes `h` (held by no capture) the slot's sketch object. */
+  private attach(slot: number, h: HyperLogLog): HyperLogLog {
     this.objects.push(h);
     this.ones[slot] = -this.objects.length;
     this.frozen[slot] = 0;
