@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseUri, SinkWriter } from '../../src/connectors/contract';
@@ -87,6 +87,31 @@ describe('file sink epochs (exactly once)', () => {
     await sink.close();
     expect(readdirSync(path.join(dir, 'dead-letter'))[0]).toMatch(/^part-\d{8}T\d{9}Z-00000\.jsonl$/);
     expect(lines(dir, 'dead-letter')).toEqual(['{"reason":"late"}']);
+  });
+
+  it('close and preCommit wait for the part files they rolled past, not only the open ones', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'floe-sink-'));
+    const sink = await fileSink.open(parseUri(`file:${dir}?roll-size=1024`));
+    // A big first part is still being written when the small second one ends.
+    const big = Buffer.alloc(32 * 1024 * 1024, 0x61);
+    big[big.length - 1] = 0x0a;
+    let written = 0;
+    sink.writeBytes?.('counts', big, big.length, 7, () => written++);
+    sink.writeBytes?.('counts', Buffer.from('{"small":1}\n'), 12, 7, () => written++);
+    await sink.preCommit?.(7);
+    expect(written).toBe(2);
+    const staged = path.join(dir, '.staging', 'epoch-0000000007');
+    expect(statSync(path.join(staged, 'counts-00000.jsonl')).size).toBe(big.length);
+    await sink.commit?.(7);
+    await sink.close();
+
+    const plain = await fileSink.open(parseUri(`file:${dir}?roll-size=1024`));
+    plain.writeBytes?.('dead-letter', big, big.length, undefined, () => written++);
+    plain.write('dead-letter', '{"small":2}\n');
+    await plain.close();
+    expect(written).toBe(3);
+    const parts = readdirSync(path.join(dir, 'dead-letter')).sort();
+    expect(statSync(path.join(dir, 'dead-letter', parts[0])).size).toBe(big.length);
   });
 
   it('writes bytes like lines, rolls on their length as a string, and says when each is written', async () => {

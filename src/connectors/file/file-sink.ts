@@ -13,12 +13,28 @@ interface OpenFile {
   stream: WriteStream;
   bytes: number;
   seq: number;
+  /** Part files this one rolled past, still flushing: a pre-commit or close is not done until they are. */
+  rolled: Set<Promise<void>>;
 }
 
 function endStream(stream: WriteStream): Promise<void> {
   return new Promise((resolve, reject) =>
     stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
   );
+}
+
+/** Resolves once every part file of this kind and epoch is in the file system. */
+async function finish(f: OpenFile): Promise<void> {
+  await Promise.all([...f.rolled, endStream(f.stream)]);
+}
+
+/** Ends f's stream in the background; finish(f) waits for it. */
+function keepEnding(f: OpenFile): void {
+  // The 'error' listener records a failure, which the pre-commit or close that waits for this reports.
+  const ending: Promise<void> = endStream(f.stream)
+    .catch(() => undefined)
+    .then(() => void f.rolled.delete(ending));
+  f.rolled.add(ending);
 }
 
 const epochName = (epoch: number): string => `epoch-${String(epoch).padStart(10, '0')}`;
@@ -94,10 +110,10 @@ class FileSinkWriter implements SinkWriter {
     const key = `${epoch ?? ''}/${kind}`;
     let f = this.open.get(key);
     if (f === undefined) {
-      f = { stream: this.start(kind, 0, epoch), bytes: 0, seq: 0 };
+      f = { stream: this.start(kind, 0, epoch), bytes: 0, seq: 0, rolled: new Set() };
       this.open.set(key, f);
     } else if (f.bytes >= this.rollSize) {
-      f.stream.end();
+      keepEnding(f);
       f.seq++;
       f.stream = this.start(kind, f.seq, epoch);
       f.bytes = 0;
@@ -111,7 +127,7 @@ class FileSinkWriter implements SinkWriter {
     const prefix = `${epoch}/`;
     const closing = [...this.open.entries()].filter(([key]) => key.startsWith(prefix));
     for (const [key] of closing) this.open.delete(key);
-    await Promise.all(closing.map(([, f]) => endStream(f.stream)));
+    await Promise.all(closing.map(([, f]) => finish(f)));
     if (this.failure)
       throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
     // An epoch with no output still gets its (empty) staging folder, so commit knows it was pre-committed.
@@ -160,7 +176,7 @@ class FileSinkWriter implements SinkWriter {
   async close(): Promise<void> {
     const files = [...this.open.values()];
     this.open.clear();
-    await Promise.all(files.map((f) => endStream(f.stream)));
+    await Promise.all(files.map(finish));
     if (this.failure)
       throw new FloeError('SINK_IO', `file sink: ${this.failure.message}`, { cause: this.failure });
   }
