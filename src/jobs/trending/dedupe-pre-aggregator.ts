@@ -96,6 +96,10 @@ export class DedupePreAggregator {
 
   constructor(private readonly options: DedupePreAggregatorOptions) {
     this.dedupe = new DedupeState(options.dedupeHorizonMs, undefined, options.spill);
+    // V8 compiles a field stored only once as a constant and throws that code away when it first
+    // changes (here: at the first watermark, with addBatch hot). Stored twice, it is known to change.
+    this.wm = 0;
+    this.wm = Number.NEGATIVE_INFINITY;
   }
 
   watermark(): number {

@@ -59,7 +59,12 @@ export class DedupeState {
     private readonly horizonMs: number,
     private readonly bucketMs = 60_000,
     private readonly spill?: DedupeSpill,
-  ) {}
+  ) {
+    // V8 compiles a field stored only once as a constant and throws that code away when it first
+    // changes (here: at the first watermark, with checkAndAddPacked hot). Stored twice, it is known to change.
+    this.wm = 0;
+    this.wm = Number.NEGATIVE_INFINITY;
+  }
 
   /** The watermark of the last expire(). */
   private wm = Number.NEGATIVE_INFINITY;

@@ -72,6 +72,11 @@ export class TopicDictionary {
     private readonly minEntries = Math.min(MIN_ENTRIES, maxEntries),
   ) {
     this.limit = maxEntries;
+    // V8 compiles a field stored only once as a constant and throws that code away when it first
+    // changes (here: the first rehash or arena growth, with codeOfAscii hot). Stored twice, they are
+    // known to change.
+    this.table = new Int32Array(SLOT * MIN_SLOTS);
+    this.arena = new Uint8Array(1 << 16);
   }
 
   /** The entries this epoch may hold (see the class comment). */

@@ -81,7 +81,12 @@ export class TopicWindowOperator {
   constructor(
     private readonly options: TopicWindowOptions,
     private readonly emitCount: (count: WindowCount) => void,
-  ) {}
+  ) {
+    // V8 compiles a field stored only once as a constant and throws that code away when it first
+    // changes (here: at the first watermark, with addBatch hot). Stored twice, it is known to change.
+    this.wm = 0;
+    this.wm = Number.NEGATIVE_INFINITY;
+  }
 
   watermark(): number {
     return this.wm;
