@@ -11,6 +11,11 @@ import { runYardstick, type YardstickRun } from './yardstick';
 
 const PARALLELISMS = [1, 2];
 
+/** A metric whose value is the median of its runs. */
+function metric(key: string, label: string, unit: string, runs: number[]): Metric {
+  return { key, label, unit, value: median(runs), runs };
+}
+
 /**
  * Where a run's wall time went (JobTimeline): start-up to the first record,
  * the reading phase, and the end of input (the last windows fire). On 1M
@@ -33,13 +38,8 @@ function phaseMetrics(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]
     ];
   });
   if (phases.length === 0) return [];
-  const m = (key: string, label: string, unit: string, values: number[]): Metric => ({
-    key: `job.p${p}.${key}`,
-    label: `job p=${p} ${label}`,
-    unit,
-    value: median(values),
-    runs: values,
-  });
+  const m = (key: string, label: string, unit: string, values: number[]): Metric =>
+    metric(`job.p${p}.${key}`, `job p=${p} ${label}`, unit, values);
   return [
     m(
       'first_record_ms',
@@ -92,13 +92,6 @@ export const benchModule: BenchModule = {
     }
     bar.stop();
 
-    const metric = (key: string, label: string, unit: string, runs: number[]): Metric => ({
-      key,
-      label,
-      unit,
-      value: median(runs),
-      runs,
-    });
     const metrics: Metric[] = [
       metric(
         'yardstick.tweets_per_s',

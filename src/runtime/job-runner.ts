@@ -230,7 +230,6 @@ async function runOnSlots(params: RunJobParams, slots: WorkerSlots, startedAt: n
     );
   }
   const checkpoints = cp === undefined ? undefined : await openCheckpoints(cp);
-  const storage = checkpoints?.storage;
   let restored: RestoredJob | undefined;
   if (checkpoints !== undefined && cp?.restore !== undefined) {
     restored = await checkpoints.Coordinator.restore(
@@ -254,7 +253,7 @@ async function runOnSlots(params: RunJobParams, slots: WorkerSlots, startedAt: n
     if (params.stateDir !== undefined) localState = await openLocalStateDir(params.stateDir);
   } catch (err) {
     await sink.close();
-    await storage?.close();
+    await checkpoints?.storage.close();
     throw err;
   }
   const runtime: RuntimeSettings = {
@@ -527,7 +526,7 @@ async function runOnSlots(params: RunJobParams, slots: WorkerSlots, startedAt: n
     await slots.destroy();
     await localState?.remove();
     await sink.close();
-    await storage?.close();
+    await checkpoints?.storage.close();
     if (metricsFd !== undefined) closeSync(metricsFd);
   }
   if (failure !== null) {
