@@ -5,14 +5,7 @@ import { workerJobs } from '../jobs/worker-jobs';
 import { epochNow, systemClock } from './clock';
 import { OutputBuffer } from './output-buffer';
 import { OutputWindow } from './output-window';
-import type {
-  MainToWorker,
-  WorkerProgress,
-  WorkerStart,
-  WorkerSummary,
-  WorkerTimeline,
-  WorkerToMain,
-} from './protocol';
+import type { MainToWorker, WorkerProgress, WorkerStart, WorkerSummary, WorkerToMain } from './protocol';
 import { SourceRunner, type SourceRunnerHandlers } from './source-runner';
 import type { WorkerContext } from './worker-context';
 
@@ -46,7 +39,7 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
       if (buffer.byteLength >= bytes) return buffer;
     }
   };
-  const timeline: WorkerTimeline = { firstRecordAt: null, sourcesDoneAt: null };
+  const timeline: WorkerSummary['timeline'] = { firstRecordAt: null, sourcesDoneAt: null };
   const progress: WorkerProgress = {
     records: 0,
     tweets: 0,
