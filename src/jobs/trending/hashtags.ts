@@ -84,7 +84,9 @@ export function extractHashtags(text: string): string[] {
     if (!TAG_BODY.test(text)) continue;
     const end = TAG_BODY.lastIndex;
 
-    const after = text.charCodeAt(end);
+    // Guarded: charCodeAt past the end (a tag ending the text) is NaN, but V8's optimised code
+    // throws itself away the first time it reads out of bounds.
+    const after = end < text.length ? text.charCodeAt(end) : -1;
     if (after === 0x23 || after === 0xff03 || (after === 0x3a && text.startsWith('://', end))) {
       HASH_SIGN.lastIndex = end;
       continue;

@@ -17,7 +17,9 @@ export interface PartialSource {
 /** Collects partials for one destination worker into a PartialBatch (see there for the layout). */
 export class PartialBatchBuilder implements HashSink {
   private starts: number[] = [];
-  private topics: string[] = [];
+  // The arrays are holey (see holey()): a batch from a peer arrives structured-cloned, and clones
+  // are holey; with one elements kind, the window stage's addBatch is not recompiled for the second.
+  private topics: string[] = holey();
   private counts: number[] = [];
   private hashOffsets: number[] = [0];
   /**
@@ -28,8 +30,8 @@ export class PartialBatchBuilder implements HashSink {
    */
   private hashes = new Float64Array(1024);
   private hashCount = 0;
-  private denseIndex: number[] = [];
-  private dense: Uint8Array[] = [];
+  private denseIndex: number[] = holey();
+  private dense: Uint8Array[] = holey();
 
   get length(): number {
     return this.starts.length;
@@ -99,4 +101,11 @@ export class PartialBatchBuilder implements HashSink {
     ].map((a) => a.buffer as ArrayBuffer);
     return { batch, transfer };
   }
+}
+
+/** An empty array with holey elements, as structured clone makes them (V8 keeps the kind as it grows). */
+function holey<T>(): T[] {
+  const a = new Array<T>(1);
+  a.length = 0;
+  return a;
 }

@@ -21,7 +21,16 @@ const DEFAULT_MAX_ENTRIES = 1 << 16;
 const MIN_ENTRIES = 1 << 12;
 /** Bytes of ASCII topics it holds per entry of its limit before it starts over. */
 const ARENA_BYTES_PER_ENTRY = 32;
-const MIN_SLOTS = 1 << 11;
+/**
+ * A new dictionary starts this small on purpose: it grows (table and arena)
+ * within its first few dozen topics, while codeOfAscii still runs
+ * unoptimised. Started at its working size, it first grew after V8 had
+ * optimised codeOfAscii without that path, which threw the code away, twice
+ * per worker (measured: 2 deoptimisations and ~35 ms of recompiling per
+ * worker in a 1M-tweet run).
+ */
+const INITIAL_SLOTS = 16;
+const INITIAL_ARENA_BYTES = 256;
 const SLOT = 4;
 
 /**
@@ -57,9 +66,9 @@ export class TopicDictionary {
    * hash, arena offset, length; one cache line answers most probes. At most
    * half full.
    */
-  private table = new Int32Array(SLOT * MIN_SLOTS);
+  private table = new Int32Array(SLOT * INITIAL_SLOTS);
   private asciiCount = 0;
-  private arena = new Uint8Array(1 << 16);
+  private arena = new Uint8Array(INITIAL_ARENA_BYTES);
   private arenaUsed = 0;
   private readonly others = new Map<string, number>();
   /** Entries (and ARENA_BYTES_PER_ENTRY times as many arena bytes) of this epoch before starting over. */
@@ -75,8 +84,8 @@ export class TopicDictionary {
     // V8 compiles a field stored only once as a constant and throws that code away when it first
     // changes (here: the first rehash or arena growth, with codeOfAscii hot). Stored twice, they are
     // known to change.
-    this.table = new Int32Array(SLOT * MIN_SLOTS);
-    this.arena = new Uint8Array(1 << 16);
+    this.table = new Int32Array(SLOT * INITIAL_SLOTS);
+    this.arena = new Uint8Array(INITIAL_ARENA_BYTES);
   }
 
   /** The entries this epoch may hold (see the class comment). */
@@ -102,10 +111,11 @@ export class TopicDictionary {
     else if (misses < 0.1) this.limit = Math.min(this.maxEntries, this.limit * 2);
     this.strings.length = 0;
     // Sized for the new limit (half full at most), so a limit that fell gives its memory back.
-    const slots = SLOT * Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(2 * this.limit)));
+    const slots = SLOT * Math.max(INITIAL_SLOTS, 2 ** Math.ceil(Math.log2(2 * this.limit)));
     if (this.table.length > slots) this.table = new Int32Array(slots);
     else this.table.fill(0);
-    if (this.arena.length > 2 * this.limit * ARENA_BYTES_PER_ENTRY) this.arena = new Uint8Array(1 << 16);
+    if (this.arena.length > 2 * this.limit * ARENA_BYTES_PER_ENTRY)
+      this.arena = new Uint8Array(INITIAL_ARENA_BYTES);
     this.asciiCount = 0;
     this.arenaUsed = 0;
     this.lookups = 0;
