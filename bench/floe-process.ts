@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +11,8 @@ import type { BenchPaths } from './bench-module';
 export interface ProcessRun {
   /** Wall time of the whole process, start-up included. */
   seconds: number;
+  /** CPU seconds (user + system) of the process, every thread of it; null off Linux. */
+  cpuSeconds: number | null;
   stdout: string;
   stderr: string;
 }
@@ -21,6 +23,8 @@ export function runNode(
   env: NodeJS.ProcessEnv = {},
 ): Promise<ProcessRun> {
   const started = process.hrtime.bigint();
+  // The CPU of finished children is this process's; runs are one at a time, so the difference is the child's.
+  const cpuBefore = cpuSeconds('self', true);
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
@@ -33,15 +37,41 @@ export function runNode(
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpuAfter = cpuSeconds('self', true);
+      const cpu = cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore;
       if (code !== 0)
         reject(
           new Error(
             `${path.basename(script)} ${args.join(' ')} exited ${code ?? signal}:\n${stderr.slice(-2000)}`,
           ),
         );
-      else resolve({ seconds, stdout, stderr });
+      else resolve({ seconds, cpuSeconds: cpu, stdout, stderr });
     });
   });
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/**
+ * CPU seconds from /proc (Linux): of process `pid` (user + system), or with
+ * `children`, of its finished and waited-for children (for 'self': every
+ * process runNode ran, worker threads included). null where /proc is not there.
+ */
+export function cpuSeconds(pid: number | 'self', children = false): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at field 3.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12]);
+    return ticks / CLK_TCK;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -85,6 +115,8 @@ export interface TrendingRun {
   tweets: number;
   /** tweets / wall time of the whole process. */
   tweetsPerSecond: number;
+  /** CPU seconds of the whole process (all threads); null off Linux. */
+  cpuSeconds: number | null;
   /** maxRSS of the job's process (every worker thread included). */
   peakRssMb: number;
   /** Output records by kind, as the job counted them (counts = distinct (window, topic) pairs). */
@@ -141,6 +173,7 @@ export async function runTrending(
       seconds: run.seconds,
       tweets: finished.tweets,
       tweetsPerSecond: Math.round(finished.tweets / run.seconds),
+      cpuSeconds: run.cpuSeconds,
       peakRssMb: finished.peakRssMb,
       output: finished.output,
       latency,

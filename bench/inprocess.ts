@@ -17,6 +17,40 @@ function metric(key: string, label: string, unit: string, runs: number[]): Metri
 }
 
 /**
+ * CPU per tweet (user + system, every thread; Linux): the work a program
+ * does, which host contention on a shared machine moves less than it moves
+ * wall time. It shows changes to the job that wall-time pairs cannot, and
+ * how much of a core's worth the job needs beside the yardstick.
+ */
+function cpuMetric(
+  key: string,
+  label: string,
+  runs: { tweets: number; cpuSeconds: number | null }[],
+): Metric[] {
+  const values = runs.flatMap((r) => (r.cpuSeconds === null ? [] : [(r.cpuSeconds * 1e6) / r.tweets]));
+  return values.length === 0 ? [] : [metric(key, `${label} CPU per tweet (all threads)`, 'us', values)];
+}
+
+/** Tweets per CPU-second of the job over the yardstick's, per round: above 1, the job does less work per tweet. */
+function cpuRatioMetric(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]): Metric[] {
+  const values = runs.flatMap((r, i) => {
+    const y = yardsticks[i];
+    if (r.cpuSeconds === null || y.cpuSeconds === null) return [];
+    return [y.cpuSeconds / y.tweets / (r.cpuSeconds / r.tweets)];
+  });
+  return values.length === 0
+    ? []
+    : [
+        metric(
+          `job.p${p}.cpu_ratio`,
+          `job p=${p} tweets per CPU-second / yardstick's (same run)`,
+          'x',
+          values,
+        ),
+      ];
+}
+
+/**
  * Where a run's wall time went (JobTimeline): start-up to the first record,
  * the reading phase, and the end of input (the last windows fire). On 1M
  * tweets the first and last are a large share of the run, which the
@@ -99,6 +133,7 @@ export const benchModule: BenchModule = {
         'tweets/s',
         yardsticks.map((y) => y.tweetsPerSecond),
       ),
+      ...cpuMetric('yardstick.cpu_us_per_tweet', 'yardstick', yardsticks),
     ];
     for (const p of PARALLELISMS) {
       const runs = jobs.get(p)!;
@@ -117,6 +152,8 @@ export const benchModule: BenchModule = {
           'MB',
           runs.map((r) => r.peakRssMb),
         ),
+        ...cpuMetric(`job.p${p}.cpu_us_per_tweet`, `job p=${p}`, runs),
+        ...cpuRatioMetric(p, runs, yardsticks),
         ...phaseMetrics(p, runs, yardsticks),
         {
           key: `job.p${p}.latency_p99_ms`,

@@ -15,13 +15,13 @@
  * (scripts/services.js, free ports) and stops it at the end.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseUri } from '../src/connectors/contract';
 import { kafkaSource } from '../src/connectors/kafka/kafka-source';
 import type { BenchContext, BenchModule, Metric, ModuleOutcome } from './bench-module';
-import { ensureTweets, runTrending, type TrendingRun } from './floe-process';
+import { cpuSeconds, ensureTweets, runTrending, type TrendingRun } from './floe-process';
 import { median } from './stats';
 
 interface ServicesModule {
@@ -80,33 +80,7 @@ async function readSourceOnly(
   };
 }
 
-/** Clock ticks per second of /proc's CPU times. */
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const n = Number(r.stdout?.trim());
-  return Number.isFinite(n) && n > 0 ? n : 100;
-})();
-
-/**
- * CPU seconds from /proc (Linux): of process `pid` (user + system), or with
- * `children`, of this process's finished children (what each `floe run` used,
- * its worker threads included). null where /proc is not there.
- */
-function cpuSeconds(pid: number | 'self', children = false): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start at field 3.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12]);
-    return ticks / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
 interface JobRun extends TrendingRun {
-  /** CPU seconds of the floe process (all threads); null off Linux. */
-  cpuSeconds: number | null;
   /** CPU seconds of the broker's JVM during the run (kafka sources only). */
   brokerCpuSeconds: number | null;
 }
@@ -117,14 +91,12 @@ async function measuredRun(
   parallelism: number,
   brokerPid: number | undefined,
 ): Promise<JobRun> {
-  const before = cpuSeconds('self', true);
   const brokerBefore = brokerPid === undefined ? null : cpuSeconds(brokerPid);
   const r = await runTrending(paths, source, parallelism);
-  const after = cpuSeconds('self', true);
   const brokerAfter = brokerPid === undefined ? null : cpuSeconds(brokerPid);
   return {
     ...r,
-    cpuSeconds: before === null || after === null ? null : round2(after - before),
+    cpuSeconds: r.cpuSeconds === null ? null : round2(r.cpuSeconds),
     brokerCpuSeconds:
       brokerBefore === null || brokerAfter === null || !source.startsWith('kafka')
         ? null

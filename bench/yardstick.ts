@@ -78,6 +78,8 @@ export async function countHashtags(file: string): Promise<YardstickCount> {
 
 export interface YardstickRun extends YardstickCount {
   seconds: number;
+  /** CPU seconds of the yardstick's process; null off Linux. */
+  cpuSeconds: number | null;
   tweetsPerSecond: number;
 }
 
@@ -85,7 +87,12 @@ export interface YardstickRun extends YardstickCount {
 export async function runYardstick(file: string): Promise<YardstickRun> {
   const run = await runNode(__filename, [file]);
   const count = JSON.parse(run.stdout) as YardstickCount;
-  return { ...count, seconds: run.seconds, tweetsPerSecond: Math.round(count.tweets / run.seconds) };
+  return {
+    ...count,
+    seconds: run.seconds,
+    cpuSeconds: run.cpuSeconds,
+    tweetsPerSecond: Math.round(count.tweets / run.seconds),
+  };
 }
 
 if (require.main === module) {
