@@ -16,27 +16,36 @@ function metric(key: string, label: string, unit: string, runs: number[]): Metri
   return { key, label, unit, value: median(runs), runs };
 }
 
+interface CpuRun {
+  tweets: number;
+  cpuSeconds: number | null;
+}
+
+/** CPU seconds per tweet (user + system, every thread); null off Linux. */
+function cpuPerTweet(r: CpuRun): number | null {
+  return r.cpuSeconds === null ? null : r.cpuSeconds / r.tweets;
+}
+
 /**
- * CPU per tweet (user + system, every thread; Linux): the work a program
- * does, which host contention on a shared machine moves less than it moves
- * wall time. It shows changes to the job that wall-time pairs cannot, and
- * how much of a core's worth the job needs beside the yardstick.
+ * CPU per tweet: the work a program does, which host contention on a shared
+ * machine moves less than it moves wall time, so it shows smaller changes to
+ * the job than wall-time pairs do, and how much of a core's worth the job
+ * needs beside the yardstick.
  */
-function cpuMetric(
-  key: string,
-  label: string,
-  runs: { tweets: number; cpuSeconds: number | null }[],
-): Metric[] {
-  const values = runs.flatMap((r) => (r.cpuSeconds === null ? [] : [(r.cpuSeconds * 1e6) / r.tweets]));
+function cpuMetric(key: string, label: string, runs: CpuRun[]): Metric[] {
+  const values = runs.flatMap((r) => {
+    const cpu = cpuPerTweet(r);
+    return cpu === null ? [] : [cpu * 1e6];
+  });
   return values.length === 0 ? [] : [metric(key, `${label} CPU per tweet (all threads)`, 'us', values)];
 }
 
 /** Tweets per CPU-second of the job over the yardstick's, per round: above 1, the job does less work per tweet. */
 function cpuRatioMetric(p: number, runs: TrendingRun[], yardsticks: YardstickRun[]): Metric[] {
   const values = runs.flatMap((r, i) => {
-    const y = yardsticks[i];
-    if (r.cpuSeconds === null || y.cpuSeconds === null) return [];
-    return [y.cpuSeconds / y.tweets / (r.cpuSeconds / r.tweets)];
+    const job = cpuPerTweet(r);
+    const yardstick = cpuPerTweet(yardsticks[i]);
+    return job === null || yardstick === null ? [] : [yardstick / job];
   });
   return values.length === 0
     ? []
