@@ -470,6 +470,17 @@ export class CheckpointCoordinator {
     const id = this.inFlight?.id ?? this.nextId;
     this.inFlight = null;
     this.nextId = id;
+    // Called once every worker has ended, and a worker sends the state it deferred before it ends:
+    // state still missing now never comes. A clear failure, not a wait without end.
+    for (const [cp, d] of this.deferred) {
+      if (d.waiting.size === 0) continue;
+      d.reject(
+        new FloeError(
+          'CHECKPOINT_FAILED',
+          `checkpoint ${cp}: worker ${[...d.waiting].join(', ')} ended without sending the state it deferred`,
+        ),
+      );
+    }
     const released = this.held;
     this.held = new Map();
     for (const [worker, msgs] of released) for (const m of msgs) this.dispatch(worker, m);

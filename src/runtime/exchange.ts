@@ -33,6 +33,7 @@ export class PeerMesh {
   private readonly exchanges = new Map<string, Exchange<unknown>>();
   private readonly localQueue: Wire[] = [];
   private draining = false;
+  private closed = false;
 
   constructor(
     readonly self: number,
@@ -56,6 +57,8 @@ export class PeerMesh {
   }
 
   post(to: number, msg: Wire, transfer?: ArrayBuffer[]): void {
+    // As on a closed MessagePort: nothing more goes out, to peers or to our own stages.
+    if (this.closed) return;
     if (to === this.self) {
       this.localQueue.push(msg);
       if (!this.draining) {
@@ -69,7 +72,7 @@ export class PeerMesh {
 
   private drainLocal(): void {
     // Messages posted while draining land at the end of the queue and are taken in this pass.
-    for (let i = 0; i < this.localQueue.length; i++) this.dispatch(this.localQueue[i]);
+    for (let i = 0; i < this.localQueue.length && !this.closed; i++) this.dispatch(this.localQueue[i]);
     this.localQueue.length = 0;
     this.draining = false;
   }
@@ -80,7 +83,13 @@ export class PeerMesh {
     ex.receive(msg);
   }
 
+  /**
+   * Ends the mesh: its ports close and nothing more is delivered, our own
+   * queued messages included (a barrier asked for after the job's stages
+   * finished must not run them again).
+   */
   close(): void {
+    this.closed = true;
     for (const port of this.peers) port?.close();
   }
 }

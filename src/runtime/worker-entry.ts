@@ -149,7 +149,10 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   try {
     await job(ctx as WorkerContext<never>);
   } finally {
-    await Promise.all(pendingStates);
+    // Until none is left, not once: a barrier asked for as the job ended can still pass its stages (and
+    // add its state) while an earlier state is awaited here. Its ack is out, so the coordinator waits for
+    // that state; posted after 'end' closed the port, it was lost and the job hung at its end.
+    while (pendingStates.size > 0) await Promise.all(pendingStates);
     clearInterval(timer);
     post({ t: 'progress', progress });
     post({ t: 'end' });

@@ -249,6 +249,18 @@ describe('PeerMesh / Exchange', () => {
     expect(got[1]).toEqual(['b:self']);
     expect(got[0]).toEqual([]);
   });
+
+  it('a closed mesh delivers nothing more to itself: neither what was queued nor what is posted later', async () => {
+    const p = peer(0, [null]);
+    p.ex.send(0, 'before');
+    await until(() => data(p).length === 1, 'the batch sent before closing');
+    p.ex.send(0, 'queued');
+    p.mesh.close();
+    p.ex.send(0, 'after');
+    p.ex.broadcastWatermark(MAX_WATERMARK, false);
+    for (let i = 0; i < 10; i++) await turn();
+    expect(p.events).toEqual([{ from: 0, body: 'before' }]);
+  });
 });
 
 describe('aligned checkpoint barriers', () => {
