@@ -472,15 +472,9 @@ export class CheckpointCoordinator {
     this.nextId = id;
     // Called once every worker has ended, and a worker sends the state it deferred before it ends:
     // state still missing now never comes. A clear failure, not a wait without end.
-    for (const [cp, d] of this.deferred) {
-      if (d.waiting.size === 0) continue;
-      d.reject(
-        new FloeError(
-          'CHECKPOINT_FAILED',
-          `checkpoint ${cp}: worker ${[...d.waiting].join(', ')} ended without sending the state it deferred`,
-        ),
-      );
-    }
+    this.failDeferred(
+      (waiting) => `worker ${waiting.join(', ')} ended without sending the state it deferred`,
+    );
     const released = this.held;
     this.held = new Map();
     for (const [worker, msgs] of released) for (const m of msgs) this.dispatch(worker, m);
@@ -493,14 +487,20 @@ export class CheckpointCoordinator {
   async abort(): Promise<void> {
     this.accepting = false;
     // A failed worker never sends the state it deferred: give up on those checkpoints.
-    for (const [id, d] of this.deferred)
-      d.reject(
-        new FloeError(
-          'CHECKPOINT_FAILED',
-          `checkpoint ${id}: the job stopped before every worker sent its state`,
-        ),
-      );
+    this.failDeferred(() => 'the job stopped before every worker sent its state');
     await this.writing.catch(() => undefined);
+  }
+
+  /**
+   * Fails every checkpoint whose deferred state can no longer all arrive
+   * (`waiting`: the workers it still lacks). One whose state is complete
+   * was resolved already, so rejecting it changes nothing.
+   */
+  private failDeferred(why: (waiting: number[]) => string): void {
+    for (const [id, d] of this.deferred) {
+      if (d.waiting.size === 0 && d.sealed) continue;
+      d.reject(new FloeError('CHECKPOINT_FAILED', `checkpoint ${id}: ${why([...d.waiting])}`));
+    }
   }
 
   /**
