@@ -99,11 +99,20 @@ export function consoleSummary(suite: SuiteResult): string {
 
 const mdCell = (s: string): string => s.replace(/\|/g, '\\|');
 
+/** The command line of a run, as a reader would type it again (runs are said next to it). */
+function benchCommand(options: SuiteResult['options']): string {
+  const args = [
+    ...(options.quick ? ['--quick'] : []),
+    ...(options.only !== undefined ? ['--only', options.only.join(',')] : []),
+  ];
+  return args.length === 0 ? 'npm run bench' : `npm run bench -- ${args.join(' ')}`;
+}
+
 /** The results section of bench/README.md (and bench/results/latest.md). */
 export function markdownReport(suite: SuiteResult, chartPath?: string): string {
   const lines: string[] = [];
   lines.push(
-    `Measured ${suite.startedAt.slice(0, 10)} with \`npm run bench${suite.options.quick ? ' -- --quick' : ''}\` ` +
+    `Measured ${suite.startedAt.slice(0, 10)} with \`${benchCommand(suite.options)}\` ` +
       `(${suite.options.runs} run(s) of each measurement; medians) on: ${machineLine(suite.machine)}.`,
     '',
     '| module | metric | median | runs |',

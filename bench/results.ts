@@ -12,8 +12,11 @@ export function fileStamp(iso: string): string {
 
 /**
  * Writes one JSON file per module (<stamp>-<module>.json, each with the
- * machine and options, so it stands alone), latest.json with the whole run,
- * latest.md, and the throughput chart when some module drew points.
+ * machine and options, so it stands alone). A whole-suite run also writes
+ * latest.json, latest.md and the throughput chart (when some module drew
+ * points). A partial run (--only) writes its tables to <stamp>-summary.md
+ * instead: latest.* and the chart are what bench/README.md shows, and a
+ * partial run must not replace them with a subset.
  */
 export function writeResults(dir: string, suite: SuiteResult): string[] {
   mkdirSync(dir, { recursive: true });
@@ -29,6 +32,10 @@ export function writeResults(dir: string, suite: SuiteResult): string[] {
     const targets = suite.targets.filter((t) => t.module === m.name);
     const own = { format, startedAt, finishedAt, options, machine, module: m, targets };
     write(`${stamp}-${m.name}.json`, JSON.stringify(own, null, 2) + '\n');
+  }
+  if (suite.options.only !== undefined) {
+    write(`${stamp}-summary.md`, markdownReport(suite, undefined));
+    return written;
   }
   write('latest.json', JSON.stringify(suite, null, 2) + '\n');
   const series = suite.modules.flatMap((m) => m.series ?? []);

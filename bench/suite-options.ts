@@ -12,8 +12,9 @@ export interface SuiteOptions {
 export const SUITE_USAGE = `usage: npm run bench -- [options]
   --quick        small inputs, one run: the whole suite in under two minutes
   --runs N       runs of each measurement (default 3, with --quick 1); medians are reported
-  --only a,b     run only these modules (default: all)
-  --readme       write the results table into bench/README.md
+  --only a,b     run only these modules (default: all); writes their JSON and
+                 a <time>-summary.md, and leaves latest.* and the chart alone
+  --readme       write the results tables into bench/README.md (whole suite only)
   --help         this text`;
 
 export class SuiteUsageError extends Error {}
@@ -67,6 +68,8 @@ export function parseSuiteArgs(argv: readonly string[], known: readonly string[]
         throw new SuiteUsageError(`unknown argument ${argv[i]}`);
     }
   }
+  if (out.readme && out.only !== undefined)
+    throw new SuiteUsageError("--readme rewrites every module's table: run the whole suite, without --only");
   out.runs = runs ?? (out.quick ? 1 : 3);
   return out;
 }

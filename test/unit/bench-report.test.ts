@@ -103,6 +103,11 @@ describe('bench report', () => {
     expect(md).toContain('| kafka | skipped: not available');
     expect(md).toContain('| MISSED |');
     expect(md).toContain('![tweets/s against parallelism](results/throughput.svg)');
+    expect(md).toContain('with `npm run bench` (3 run(s)');
+    const partial = { ...suite(), options: { quick: true, runs: 5, only: ['inprocess', 'latency'] } };
+    expect(markdownReport(partial)).toContain(
+      'with `npm run bench -- --quick --only inprocess,latency` (5 run(s)',
+    );
   });
 
   test('the README section is replaced between its markers, or appended', () => {
@@ -146,6 +151,34 @@ describe('bench report', () => {
       });
       expect(one.targets).toHaveLength(3);
       expect(readFileSync(path.join(dir, 'throughput.svg'), 'utf8')).toContain('>150,000<');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a partial run (--only) writes its JSON and a summary, and leaves latest.* and the chart alone', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'floe-bench-results-'));
+    try {
+      writeResults(dir, suite());
+      const latest = readFileSync(path.join(dir, 'latest.json'), 'utf8');
+      const chart = readFileSync(path.join(dir, 'throughput.svg'), 'utf8');
+      const partial: SuiteResult = {
+        ...suite(),
+        startedAt: '2026-11-22T13:00:00.000Z',
+        options: { quick: false, runs: 5, only: ['inprocess'] },
+        modules: [modules()[0]],
+      };
+      const written = writeResults(dir, partial).map((f) => path.basename(f));
+      expect(written).toEqual([
+        '2026-11-22T13-00-00-000Z-inprocess.json',
+        '2026-11-22T13-00-00-000Z-summary.md',
+      ]);
+      expect(readFileSync(path.join(dir, 'latest.json'), 'utf8')).toBe(latest);
+      expect(readFileSync(path.join(dir, 'throughput.svg'), 'utf8')).toBe(chart);
+      const summary = readFileSync(path.join(dir, '2026-11-22T13-00-00-000Z-summary.md'), 'utf8');
+      expect(summary).toContain('--only inprocess');
+      expect(summary).toContain('| inprocess | job p=2 | 150,000 tweets/s |');
+      expect(summary).not.toContain('throughput.svg');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -34,4 +34,8 @@ describe('bench suite options', () => {
   test('--readme and --help', () => {
     expect(parseSuiteArgs(['--readme', '--help'], KNOWN)).toMatchObject({ readme: true, help: true });
   });
+
+  test('--readme rewrites every table, so it needs the whole suite', () => {
+    expect(() => parseSuiteArgs(['--only', 'inprocess', '--readme'], KNOWN)).toThrow(/without --only/);
+  });
 });
