@@ -1,4 +1,4 @@
-import { promises as fsp, createReadStream } from 'node:fs';
+import { promises as fsp, createReadStream, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { OptionError, FloeError } from '../../runtime/errors';
@@ -151,10 +151,15 @@ class RangeReader implements SplitReader {
    * The next chunk and the read buffer it is in, cut after the first newline
    * at or beyond our end so the next split keeps its lines; null at the end.
    */
-  private async nextChunk(fd: fsp.FileHandle): Promise<{ bytes: Buffer; buffer: Buffer } | null> {
+  private nextChunk(fd: fsp.FileHandle): { bytes: Buffer; buffer: Buffer } | null {
     if (this.eof) return null;
     const buffer = takeBuffer();
-    const { bytesRead } = await fd.read(buffer, 0, RAW_READ_CHUNK, this.pos);
+    // A blocking read, on purpose: this thread is a worker that only runs its stages, and the copy
+    // then lands in the cache of the core that scans it next. An asynchronous read ran on libuv's
+    // pool thread, on the other core, and woke this loop once per chunk: measured 1M tweets, p=1
+    // 8% and p=2 3% more wall and CPU time (bench/FASTPATH.md, session 10). The cost is that a slow
+    // disk stalls this worker's other stages for the length of one read.
+    const bytesRead = readSync(fd.fd, buffer, 0, RAW_READ_CHUNK, this.pos);
     if (bytesRead === 0) {
       giveBack(buffer);
       this.eof = true;
@@ -194,7 +199,7 @@ class RangeReader implements SplitReader {
       let chunk = this.held;
       let buffer = this.heldBuffer;
       if (chunk === null) {
-        const next = await this.nextChunk(this.fd);
+        const next = this.nextChunk(this.fd);
         chunk = next?.bytes ?? null;
         buffer = next?.buffer ?? null;
       }
