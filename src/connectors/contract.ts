@@ -95,7 +95,9 @@ export interface SplitReader {
   /**
    * The next batch, 'idle' when nothing is available right now (the caller
    * retries later), or 'end' once a bounded split is exhausted (then never again a batch).
-   * `maxRecords` bounds the batch size.
+   * `maxRecords` bounds the batch size. The worker's other stages wait while poll runs without
+   * awaiting: it may block for a bounded local read (the file source does), never for data that
+   * may not come (return 'idle' or await instead).
    */
   poll(maxRecords: number): Promise<PollResult>;
   /** Where reading would resume; plain data, stored in checkpoints. */
