@@ -80,4 +80,41 @@ describe('PreAggregateTable', () => {
     table.appendHashes(x, out);
     expect(out.sort()).toEqual([7, 9]);
   });
+
+  it('drops an author seen again after the log was compacted, and turns a topic dense once its distinct authors pass the limit over several compactions', () => {
+    const random = mulberry32(5);
+    const hash = (): number => encodeHashes(Math.floor(random() * 2 ** 32), Math.floor(random() * 2 ** 32));
+    const table = new PreAggregateTable();
+    const again = table.insert('#again');
+    const growing = table.insert('#growing');
+    const filler = table.insert('#filler');
+    const reference = [new HyperLogLog(), new HyperLogLog(), new HyperLogLog()];
+    const add = (slot: number, v: number): void => {
+      table.addEncoded(slot, v);
+      reference[slot].addEncoded(v);
+    };
+    const repeated = Array.from({ length: 700 }, hash);
+    // Rounds of: the same 700 authors again, 200 new ones for a topic that passes 1536 in round 8,
+    // and 3000 distinct fillers, so that the 1024-entry log is compacted (and grown) many times in between.
+    for (let round = 0; round < 10; round++) {
+      for (const v of repeated) add(again, v);
+      for (let i = 0; i < 200; i++) add(growing, hash());
+      for (let i = 0; i < 3000; i++) add(filler, hash());
+      if (round === 3) {
+        // A look in between compacts the log; the adds after it are still de-duplicated against it.
+        const out: number[] = [];
+        expect(table.appendHashes(again, out)).toBeUndefined();
+        expect(out.sort((a, b) => a - b)).toEqual([...repeated].sort((a, b) => a - b));
+      }
+    }
+    const out: number[] = [];
+    expect(table.appendHashes(again, out)).toBeUndefined();
+    expect(out.sort((a, b) => a - b)).toEqual([...repeated].sort((a, b) => a - b));
+    expect(table.appendHashes(growing, [])).toEqual(
+      (reference[1].toSerialized() as { dense: Uint8Array }).dense,
+    );
+    expect(table.sketch(filler).toBytes()).toEqual(reference[2].toBytes());
+    // Read, the log holds the distinct pairs of the sparse topics only.
+    expect(table.pairs).toBe(700);
+  });
 });

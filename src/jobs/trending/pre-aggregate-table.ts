@@ -5,58 +5,74 @@ const MIN_SLOTS = 64;
 const MIN_PAIRS = 1024;
 /** 2^53: encoded hashes are below it, so v / H_SCALE is their top 32 bits (well mixed). */
 const H_SCALE = 2 ** 21;
+/** logged[slot] of a slot that has registers: its authors go there, not to the log. */
+const DENSE = -1;
+/** Scratch set for de-duplicating one slot's run: a run stops at HLL_SPARSE_LIMIT + 1 distinct (<= 38% full). */
+const SCRATCH_SIZE = 4096;
 
 /**
  * What the de-duplication stage holds for one window until it hands it on:
  * per topic a count and the set of its authors' encoded hashes (see
  * encodeHashes), which the window stage merges into its sketches.
  *
- * The hashes of every topic live in one open-addressing set of (slot,
- * hash) pairs instead of a sketch object per topic: an author adds one probe
- * and no allocation (a sketch per topic cost a list copied on every insert,
- * then a growing table, and their garbage). A topic whose distinct hashes
+ * Authors are appended to a log of (slot, hash) pairs, duplicates and all,
+ * and made distinct only when the log is full or read (`compact`): grouped
+ * by slot (a counting sort), then each slot's run de-duplicated in a small
+ * table that stays in cache. The open-addressing set of pairs this replaced
+ * took a cache miss per add on a table of several MB (~0.14 us an add
+ * alone, more at p=2, where two workers share the caches), and each growth
+ * re-inserted every pair; an append is a sequential store (1M tweets: CPU
+ * -5 to -7%, bench/FASTPATH.md, session 11). A topic whose distinct hashes
  * pass HLL_SPARSE_LIMIT gets registers of its own, as a sketch turns dense
- * at that size, so the window stage receives exactly what it did from
- * sketches: the sparse values, or registers.
+ * at that size, and later adds go straight to them; so the window stage
+ * receives exactly what it did from sketches: the sparse values, or
+ * registers.
  *
  * Slots are handed out in order; entries() gives topics in arrival order.
  */
 export class PreAggregateTable {
   private readonly slots = new Map<string, number>();
   private counts: Float64Array;
-  /** Distinct hashes per slot in the pair set (it stops growing once the slot turns dense). */
-  private pairsOf: Int32Array;
+  /**
+   * Per slot: its entries in the log (distinct up to the last compaction,
+   * anything since), or DENSE.
+   */
+  private logged: Int32Array;
   /** Registers of the slots past the sparse limit. */
   private readonly dense = new Map<number, Uint8Array>();
-  /** The pair set: hash + 1 (0 = empty) and its slot, at most half full. */
-  private pairHashes: Float64Array;
-  private pairSlots: Int32Array;
-  private pairCount = 0;
-  /** After group(): the slot's hashes are grouped[groupStart[slot] .. groupStart[slot + 1]). */
-  private grouped: Float64Array | undefined;
-  private groupStart: Int32Array | undefined;
+  /**
+   * The log: first the runs the last compaction kept (grouped by slot, slot
+   * s's at runStart[s]), then every author added since, with its slot in
+   * logSlots (which the runs do not need).
+   */
+  private logHashes: Float64Array;
+  private logSlots: Int32Array;
+  private logCount = 0;
+  private runStart: Int32Array = new Int32Array(1);
+  /** A spare hash array of the log's size, which a compaction sorts into (and the log's becomes the spare). */
+  private spare: Float64Array | undefined;
+  private readonly scratch = new Scratch();
 
   /**
    * `expected`: topics and (topic, author) pairs it will likely hold, e.g. the
-   * previous window's; sized for them up front, it saves growing step by step
-   * (each step re-inserts every pair).
+   * previous window's; sized for them up front, it saves growing step by step.
    */
   constructor(expected: { topics: number; pairs: number } = { topics: 0, pairs: 0 }) {
     const slots = powerOfTwoAtLeast(Math.max(MIN_SLOTS, expected.topics));
     this.counts = new Float64Array(slots);
-    this.pairsOf = new Int32Array(slots);
+    this.logged = new Int32Array(slots);
     const pairs = powerOfTwoAtLeast(Math.max(MIN_PAIRS, 2 * expected.pairs));
-    this.pairHashes = new Float64Array(pairs);
-    this.pairSlots = new Int32Array(pairs);
+    this.logHashes = new Float64Array(pairs);
+    this.logSlots = new Int32Array(pairs);
   }
 
   get size(): number {
     return this.slots.size;
   }
 
-  /** (topic, author) pairs held. */
+  /** (topic, author) pairs held in the log: distinct after a look at the hashes, an upper bound between. */
   get pairs(): number {
-    return this.pairCount;
+    return this.logCount;
   }
 
   slotOf(topic: string): number | undefined {
@@ -68,7 +84,7 @@ export class PreAggregateTable {
     const slot = this.slots.size;
     if (slot === this.counts.length) {
       this.counts = grown(this.counts, 2 * slot);
-      this.pairsOf = grown(this.pairsOf, 2 * slot);
+      this.logged = grown(this.logged, 2 * slot);
     }
     this.slots.set(topic, slot);
     return slot;
@@ -89,33 +105,22 @@ export class PreAggregateTable {
 
   /** Adds one author by its encoded hashes (below 2^53). */
   addEncoded(slot: number, v: number): void {
-    this.grouped = undefined;
-    if (this.pairsOf[slot] === HLL_SPARSE_LIMIT + 1) {
+    if (this.logged[slot] === DENSE) {
       setEncoded(this.dense.get(slot) as Uint8Array, v);
       return;
     }
-    const stored = v + 1;
-    const hashes = this.pairHashes;
-    const mask = hashes.length - 1;
-    let i = (((v / H_SCALE) >>> 0) ^ Math.imul(slot, 0x9e3779b1)) & mask;
-    for (;;) {
-      const h = hashes[i];
-      if (h === 0) break;
-      if (h === stored && this.pairSlots[i] === slot) return;
-      i = (i + 1) & mask;
+    if (this.logCount === this.logHashes.length) {
+      this.compact();
+      // The compaction may have found this slot's run past the limit.
+      if (this.logged[slot] === DENSE) {
+        setEncoded(this.dense.get(slot) as Uint8Array, v);
+        return;
+      }
     }
-    if (this.pairsOf[slot] === HLL_SPARSE_LIMIT) {
-      // The next distinct hash: a sketch would turn dense now. Its pairs join the registers when grouped.
-      this.pairsOf[slot]++;
-      const regs = new Uint8Array(1 << HLL_PRECISION);
-      setEncoded(regs, v);
-      this.dense.set(slot, regs);
-      return;
-    }
-    hashes[i] = stored;
-    this.pairSlots[i] = slot;
-    this.pairsOf[slot]++;
-    if (2 * ++this.pairCount > hashes.length) this.growPairs();
+    const i = this.logCount++;
+    this.logHashes[i] = v;
+    this.logSlots[i] = slot;
+    this.logged[slot]++;
   }
 
   /**
@@ -134,15 +139,10 @@ export class PreAggregateTable {
 
   /** appendHashes into a HashSink: the slot's hashes go as one run. */
   appendHashesTo(slot: number, out: HashSink): Uint8Array | undefined {
-    this.group();
-    const grouped = this.grouped as Float64Array;
-    const start = this.groupStart as Int32Array;
+    if (this.logCount !== this.runs() || this.runStart.length !== this.slots.size + 1) this.compact();
     const regs = this.dense.get(slot);
-    if (regs !== undefined) {
-      for (let i = start[slot]; i < start[slot + 1]; i++) setEncoded(regs, grouped[i]);
-      return regs;
-    }
-    out.addRun(grouped, start[slot], start[slot + 1]);
+    if (regs !== undefined) return regs;
+    out.addRun(this.logHashes, this.runStart[slot], this.runStart[slot + 1]);
     return undefined;
   }
 
@@ -153,31 +153,112 @@ export class PreAggregateTable {
     return HyperLogLog.fromSerialized(regs !== undefined ? { dense: regs.slice() } : { sparse: hashes });
   }
 
-  /** Sorts the pairs by slot once (a counting sort), for appendHashes. */
-  private group(): void {
-    if (this.grouped !== undefined) return;
-    const start = groupStarts(this.pairsOf, this.slots.size);
-    this.grouped = groupHashes(this.pairHashes, this.pairSlots, start, this.pairCount);
-    this.groupStart = start;
+  /** Entries at the log's start that are compacted runs. */
+  private runs(): number {
+    return this.runStart[this.runStart.length - 1];
   }
 
-  private growPairs(): void {
-    const oldHashes = this.pairHashes;
-    const oldSlots = this.pairSlots;
-    const hashes = new Float64Array(2 * oldHashes.length);
-    const slots = new Int32Array(2 * oldHashes.length);
-    const mask = hashes.length - 1;
-    for (let j = 0; j < oldHashes.length; j++) {
-      const h = oldHashes[j];
-      if (h === 0) continue;
-      const slot = oldSlots[j];
-      let i = ((((h - 1) / H_SCALE) >>> 0) ^ Math.imul(slot, 0x9e3779b1)) & mask;
-      while (hashes[i] !== 0) i = (i + 1) & mask;
-      hashes[i] = h;
-      slots[i] = slot;
+  /**
+   * Groups the log by slot and makes each run distinct; a run past the
+   * sparse limit becomes the slot's registers and leaves the log. Grows the
+   * log when the distinct pairs fill more than half of it, so that
+   * compactions stay rare (each is linear in the log).
+   */
+  private compact(): void {
+    const n = this.slots.size;
+    const start = groupStarts(this.logged, n);
+    let hashes = this.spare;
+    if (hashes === undefined || hashes.length !== this.logHashes.length) {
+      hashes = new Float64Array(this.logHashes.length);
     }
-    this.pairHashes = hashes;
-    this.pairSlots = slots;
+    moveRuns(this.logHashes, this.runStart, start, hashes);
+    scatter(this.logHashes, this.logSlots, this.runs(), this.logCount, start, this.runStart, hashes);
+    const kept = this.distinctRuns(hashes, start, n);
+    this.spare = this.logHashes;
+    this.logHashes = hashes;
+    this.logCount = kept;
+    this.runStart = start;
+    if (2 * kept > hashes.length) {
+      this.logHashes = grown(hashes, 2 * hashes.length);
+      this.logSlots = new Int32Array(2 * hashes.length);
+      this.spare = undefined;
+    }
+  }
+
+  /**
+   * De-duplicates each slot's run of the grouped `hashes` in place, moving
+   * the runs down over what was dropped; rewrites start[] and logged[] for
+   * the result and returns the pairs kept.
+   */
+  private distinctRuns(hashes: Float64Array, start: Int32Array, n: number): number {
+    const scratch = this.scratch;
+    let w = 0;
+    let from = start[0];
+    for (let s = 0; s < n; s++) {
+      const to = start[s + 1];
+      start[s] = w;
+      if (this.logged[s] === DENSE) {
+        from = to;
+        continue;
+      }
+      if (to - from === 1) {
+        hashes[w++] = hashes[from];
+      } else if (to > from) {
+        const runStart = w;
+        scratch.clear();
+        let i = from;
+        for (; i < to; i++) {
+          const v = hashes[i];
+          if (!scratch.add(v)) continue;
+          if (w - runStart === HLL_SPARSE_LIMIT) break;
+          hashes[w++] = v;
+        }
+        if (i < to) {
+          // One distinct hash past the limit: a sketch would turn dense now.
+          const regs = new Uint8Array(1 << HLL_PRECISION);
+          for (let j = runStart; j < w; j++) setEncoded(regs, hashes[j]);
+          for (; i < to; i++) setEncoded(regs, hashes[i]);
+          this.dense.set(s, regs);
+          this.logged[s] = DENSE;
+          w = runStart;
+          from = to;
+          continue;
+        }
+      }
+      this.logged[s] = w - start[s];
+      from = to;
+    }
+    start[n] = w;
+    return w;
+  }
+}
+
+/** A set of encoded hashes for one run at a time: cleared in O(1) by a new generation. */
+class Scratch {
+  private readonly keys = new Float64Array(SCRATCH_SIZE);
+  private readonly marks = new Int32Array(SCRATCH_SIZE);
+  private generation = 0;
+
+  clear(): void {
+    if (++this.generation === 0x7fffffff) {
+      this.marks.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  /** True when v was not in the set (and is now). */
+  add(v: number): boolean {
+    const mask = SCRATCH_SIZE - 1;
+    let i = ((v / H_SCALE) >>> 0) & mask;
+    for (;;) {
+      if (this.marks[i] !== this.generation) {
+        this.marks[i] = this.generation;
+        this.keys[i] = v;
+        return true;
+      }
+      if (this.keys[i] === v) return false;
+      i = (i + 1) & mask;
+    }
   }
 }
 
@@ -192,30 +273,45 @@ function grown<T extends Float64Array | Int32Array>(a: T, length: number): T {
 }
 
 /*
- * group()'s loops are functions of their own: V8 compiles a long loop while
+ * compact()'s loops are functions of their own: V8 compiles a long loop while
  * it runs (on-stack replacement), and with the stores after it, which had
  * not run yet, in the same code, it threw that code away as soon as the
- * loop ended, at every flush (8 deoptimisations in a 1M-tweet run).
+ * loop ended, at every flush.
  */
 
-/** Where each slot's run starts in the grouped hashes (n + 1 offsets). */
-function groupStarts(pairsOf: Int32Array, n: number): Int32Array {
+/** Where each slot's run starts when the log is grouped (n + 1 offsets; a dense slot's run is empty). */
+function groupStarts(logged: Int32Array, n: number): Int32Array {
   const start = new Int32Array(n + 1);
-  for (let s = 0; s < n; s++) start[s + 1] = start[s] + Math.min(pairsOf[s], HLL_SPARSE_LIMIT);
+  for (let s = 0; s < n; s++) start[s + 1] = start[s] + Math.max(logged[s], 0);
   return start;
 }
 
-/** The pairs' hashes (stored + 1, 0 = free) grouped by slot, each run at start[slot]. */
-function groupHashes(
+/**
+ * Copies the kept runs (slot s's at runStart[s], for the slots there were
+ * then) to the front of each slot's place in `out` (start[s]).
+ */
+function moveRuns(hashes: Float64Array, runStart: Int32Array, start: Int32Array, out: Float64Array): void {
+  const runs = runStart.length - 1;
+  for (let s = 0; s < runs; s++) {
+    const from = runStart[s];
+    const to = runStart[s + 1];
+    if (to - from === 1) out[start[s]] = hashes[from];
+    else if (to > from) out.set(hashes.subarray(from, to), start[s]);
+  }
+}
+
+/** The log's added entries [from, count) grouped by slot into `out`, each after its slot's kept run. */
+function scatter(
   hashes: Float64Array,
   slots: Int32Array,
-  start: Int32Array,
+  from: number,
   count: number,
-): Float64Array {
+  start: Int32Array,
+  runStart: Int32Array,
+  out: Float64Array,
+): void {
   const next = start.slice(0, start.length - 1);
-  const grouped = new Float64Array(count);
-  for (let i = 0; i < hashes.length; i++) {
-    if (hashes[i] !== 0) grouped[next[slots[i]]++] = hashes[i] - 1;
-  }
-  return grouped;
+  const runs = runStart.length - 1;
+  for (let s = 0; s < runs; s++) next[s] += runStart[s + 1] - runStart[s];
+  for (let i = from; i < count; i++) out[next[slots[i]]++] = hashes[i];
 }
