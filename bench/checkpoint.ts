@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { BenchContext, BenchModule, Metric, ModuleOutcome } from './bench-module';
 import { median } from './stats';
+import { childEnv } from './floe-process';
 
 export interface CheckpointBenchOptions {
   /** State sizes to measure, in keyed entries (dedupe ids plus window entries). */
@@ -116,7 +117,7 @@ function startJob(
       'off',
       ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOE_LOG_FORMAT: 'json' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv({ FLOE_LOG_FORMAT: 'json' }) },
   );
   return new LogWatch(child);
 }
