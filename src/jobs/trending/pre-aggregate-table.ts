@@ -161,8 +161,9 @@ export class PreAggregateTable {
   /**
    * Groups the log by slot and makes each run distinct; a run past the
    * sparse limit becomes the slot's registers and leaves the log. Grows the
-   * log when the distinct pairs fill more than half of it, so that
-   * compactions stay rare (each is linear in the log).
+   * log while the distinct pairs fill more than half of it or the slots
+   * outnumber its entries: a compaction is linear in both, so the next one
+   * waits for at least as many appends as it costs.
    */
   private compact(): void {
     const n = this.slots.size;
@@ -178,9 +179,11 @@ export class PreAggregateTable {
     this.logHashes = hashes;
     this.logCount = kept;
     this.runStart = start;
-    if (2 * kept > hashes.length) {
-      this.logHashes = grown(hashes, 2 * hashes.length);
-      this.logSlots = new Int32Array(2 * hashes.length);
+    let length = hashes.length;
+    while (2 * kept > length || n > length) length *= 2;
+    if (length > hashes.length) {
+      this.logHashes = grown(hashes, length);
+      this.logSlots = new Int32Array(length);
       this.spare = undefined;
     }
   }
