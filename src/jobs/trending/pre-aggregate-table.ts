@@ -5,8 +5,6 @@ const MIN_SLOTS = 64;
 const MIN_PAIRS = 1024;
 /** 2^53: encoded hashes are below it, so v / H_SCALE is their top 32 bits (well mixed). */
 const H_SCALE = 2 ** 21;
-/** logged[slot] of a slot that has registers: its authors go there, not to the log. */
-const DENSE = -1;
 /** Scratch set for de-duplicating one slot's run: a run stops at HLL_SPARSE_LIMIT + 1 distinct (<= 38% full). */
 const SCRATCH_SIZE = 4096;
 
@@ -35,11 +33,12 @@ export class PreAggregateTable {
   private counts: Float64Array;
   /**
    * Per slot: its entries in the log (distinct up to the last compaction,
-   * anything since), or DENSE.
+   * anything since); or, once it has registers (its authors go there, not to
+   * the log), -(1 + their index in `dense`).
    */
   private logged: Int32Array;
-  /** Registers of the slots past the sparse limit. */
-  private readonly dense = new Map<number, Uint8Array>();
+  /** Registers of the slots past the sparse limit (an array, not a map: popular topics are looked up per add). */
+  private readonly dense: Uint8Array[] = [];
   /**
    * The log: first the runs the last compaction kept (grouped by slot, slot
    * s's at runStart[s]), then every author added since, with its slot in
@@ -105,17 +104,12 @@ export class PreAggregateTable {
 
   /** Adds one author by its encoded hashes (below 2^53). */
   addEncoded(slot: number, v: number): void {
-    if (this.logged[slot] === DENSE) {
-      setEncoded(this.dense.get(slot) as Uint8Array, v);
+    if (this.logCount === this.logHashes.length && this.logged[slot] >= 0) this.compact();
+    // (The compaction may have found this slot's run past the limit.)
+    const logged = this.logged[slot];
+    if (logged < 0) {
+      setEncoded(this.dense[-logged - 1], v);
       return;
-    }
-    if (this.logCount === this.logHashes.length) {
-      this.compact();
-      // The compaction may have found this slot's run past the limit.
-      if (this.logged[slot] === DENSE) {
-        setEncoded(this.dense.get(slot) as Uint8Array, v);
-        return;
-      }
     }
     const i = this.logCount++;
     this.logHashes[i] = v;
@@ -140,8 +134,8 @@ export class PreAggregateTable {
   /** appendHashes into a HashSink: the slot's hashes go as one run. */
   appendHashesTo(slot: number, out: HashSink): Uint8Array | undefined {
     if (this.logCount !== this.runs() || this.runStart.length !== this.slots.size + 1) this.compact();
-    const regs = this.dense.get(slot);
-    if (regs !== undefined) return regs;
+    const logged = this.logged[slot];
+    if (logged < 0) return this.dense[-logged - 1];
     out.addRun(this.logHashes, this.runStart[slot], this.runStart[slot + 1]);
     return undefined;
   }
@@ -200,7 +194,7 @@ export class PreAggregateTable {
     for (let s = 0; s < n; s++) {
       const to = start[s + 1];
       start[s] = w;
-      if (this.logged[s] === DENSE) {
+      if (this.logged[s] < 0) {
         from = to;
         continue;
       }
@@ -221,8 +215,8 @@ export class PreAggregateTable {
           const regs = new Uint8Array(1 << HLL_PRECISION);
           for (let j = runStart; j < w; j++) setEncoded(regs, hashes[j]);
           for (; i < to; i++) setEncoded(regs, hashes[i]);
-          this.dense.set(s, regs);
-          this.logged[s] = DENSE;
+          this.dense.push(regs);
+          this.logged[s] = -this.dense.length;
           w = runStart;
           from = to;
           continue;
