@@ -48,7 +48,10 @@ export class PreAggregateTable {
   private logSlots: Int32Array;
   private logCount = 0;
   private runStart: Int32Array = new Int32Array(1);
-  /** A spare hash array of the log's size, which a compaction sorts into (and the log's becomes the spare). */
+  /**
+   * A spare hash array of the log's size, which a compaction sorts into (and
+   * the log's becomes the spare); none after the log grew.
+   */
   private spare: Float64Array | undefined;
   private readonly scratch = new Scratch();
 
@@ -104,9 +107,12 @@ export class PreAggregateTable {
 
   /** Adds one author by its encoded hashes (below 2^53). */
   addEncoded(slot: number, v: number): void {
-    if (this.logCount === this.logHashes.length && this.logged[slot] >= 0) this.compact();
-    // (The compaction may have found this slot's run past the limit.)
-    const logged = this.logged[slot];
+    let logged = this.logged[slot];
+    if (logged >= 0 && this.logCount === this.logHashes.length) {
+      this.compact();
+      // The compaction may have found this slot's run past the limit.
+      logged = this.logged[slot];
+    }
     if (logged < 0) {
       setEncoded(this.dense[-logged - 1], v);
       return;
@@ -114,7 +120,7 @@ export class PreAggregateTable {
     const i = this.logCount++;
     this.logHashes[i] = v;
     this.logSlots[i] = slot;
-    this.logged[slot]++;
+    this.logged[slot] = logged + 1;
   }
 
   /**
@@ -162,10 +168,7 @@ export class PreAggregateTable {
   private compact(): void {
     const n = this.slots.size;
     const start = groupStarts(this.logged, n);
-    let hashes = this.spare;
-    if (hashes === undefined || hashes.length !== this.logHashes.length) {
-      hashes = new Float64Array(this.logHashes.length);
-    }
+    const hashes = this.spare ?? new Float64Array(this.logHashes.length);
     moveRuns(this.logHashes, this.runStart, start, hashes);
     scatter(this.logHashes, this.logSlots, this.runs(), this.logCount, start, this.runStart, hashes);
     const kept = this.distinctRuns(hashes, start, n);
