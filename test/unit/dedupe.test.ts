@@ -50,6 +50,31 @@ describe('DedupeState', () => {
     expect(d.size).toBe(0);
   });
 
+  it('keeps each id in its own time bucket when consecutive ids alternate between buckets', () => {
+    // bucket() remembers the last bucket it found: an id must still land in the bucket of its time.
+    const d = new DedupeState(HORIZON, 60_000);
+    const early: string[] = [];
+    const late: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const e = String(1_600_000_000_000_000_000n + BigInt(2 * i));
+      const l = String(1_600_000_000_000_000_000n + BigInt(2 * i + 1));
+      early.push(e);
+      late.push(l);
+      expect(d.checkAndAdd(e, 10_000 + i)).toBe(false);
+      expect(d.checkAndAdd(l, 70_000 + i)).toBe(false);
+      if (i % 7 === 0) expect(d.checkAndAdd(e, 10_000)).toBe(true);
+    }
+    // Bucket [0, 60_000) expires alone: its 50 ids go, bucket [60_000, 120_000)'s stay.
+    expect(d.expire(59_999 + HORIZON)).toBe(50);
+    for (const l of late) expect(d.checkAndAdd(l, 70_000)).toBe(true);
+    expect(d.size).toBe(50);
+    // A new id after the expiry goes to its own (live) bucket, and expires with it.
+    expect(d.checkAndAdd('1600000000000000999', 100_000)).toBe(false);
+    expect(d.expire(119_999 + HORIZON)).toBe(51);
+    expect(d.size).toBe(0);
+    for (const e of early) expect(d.checkAndAdd(e, 10_000)).toBe(false);
+  });
+
   it('handles negative timestamps', () => {
     const d = new DedupeState(HORIZON, 60_000);
     d.checkAndAdd('n', -1);
