@@ -43,11 +43,12 @@ export function runNode(
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
 ): Promise<ProcessRun> {
   const started = process.hrtime.bigint();
   // The CPU of finished children is this process's; runs are one at a time, so the difference is the child's.
   const cpuBefore = cpuSeconds('self', true);
-  const child = spawn(process.execPath, [script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: childEnv(env),
   });
@@ -149,12 +150,13 @@ export interface TrendingRun {
   timeline?: JobTimeline;
 }
 
-/** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on. */
+/** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on; `child` adds to its environment and Node's options. */
 export async function runTrending(
   paths: BenchPaths,
   source: string,
   parallelism: number,
   args: readonly string[] = [],
+  child: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
 ): Promise<TrendingRun> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'floe-bench-'));
   const metrics = path.join(tmp, 'metrics.jsonl');
@@ -176,7 +178,8 @@ export async function runTrending(
         metrics,
         ...args,
       ],
-      { FLOE_LOG_FORMAT: 'json' },
+      { FLOE_LOG_FORMAT: 'json', ...child.env },
+      child.nodeArgs,
     );
     const finished = run.stderr
       .split('\n')
