@@ -41,7 +41,8 @@ export class DedupeState {
   private readonly buckets = new Map<number, BucketIds>();
   /**
    * The bucket bucket() last returned, NaN for none: a batch's ids mostly share one, and a Map lookup
-   * per id was ~2% of the job's CPU. Whatever removes buckets forgets it (dropBucket, expire's clear).
+   * per id cost 3-5% of a 1M-tweet run's CPU at p=2 (bench/FASTPATH.md, session 12). Whatever removes
+   * buckets forgets it (dropBucket, expire's clear).
    */
   private lastBucket = Number.NaN;
   private lastIds: BucketIds | undefined;
