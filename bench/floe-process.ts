@@ -44,6 +44,7 @@ export function runNode(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   nodeArgs: readonly string[] = [],
+  onSpawn?: (pid: number) => void,
 ): Promise<ProcessRun> {
   const started = process.hrtime.bigint();
   // The CPU of finished children is this process's; runs are one at a time, so the difference is the child's.
@@ -52,6 +53,7 @@ export function runNode(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: childEnv(env),
   });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -150,13 +152,13 @@ export interface TrendingRun {
   timeline?: JobTimeline;
 }
 
-/** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on; `child` adds to its environment and Node's options. */
+/** Runs `floe run trending --source SOURCE --sink file:<tmp> --parallelism P ...args` with latency metrics on; `child` adds to its environment and Node's options, and is told its pid. */
 export async function runTrending(
   paths: BenchPaths,
   source: string,
   parallelism: number,
   args: readonly string[] = [],
-  child: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+  child: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; onSpawn?: (pid: number) => void } = {},
 ): Promise<TrendingRun> {
   const tmp = mkdtempSync(path.join(tmpdir(), 'floe-bench-'));
   const metrics = path.join(tmp, 'metrics.jsonl');
@@ -180,6 +182,7 @@ export async function runTrending(
       ],
       { FLOE_LOG_FORMAT: 'json', ...child.env },
       child.nodeArgs,
+      child.onSpawn,
     );
     const finished = run.stderr
       .split('\n')

@@ -30,11 +30,14 @@ import {
   type CpuProfile,
   type Frame,
 } from './cpu-profile';
-import { ensureTweets, runTrending } from './floe-process';
+import { ensureTweets, runTrending, type TrendingRun } from './floe-process';
 import { describeMachine, machineLine } from './machine';
 import { arg } from './script-args';
+import { ThreadCpuSampler, type ThreadCpu } from './thread-cpu';
 
 const root = path.resolve(__dirname, '..', '..');
+/** Interval of the per-thread CPU readings from /proc. */
+const THREAD_INTERVAL_MS = 100;
 
 interface Phase {
   name: string;
@@ -64,6 +67,36 @@ function topTable(tree: Frame, rows: number): string {
   return lines.join('\n');
 }
 
+/**
+ * Every thread's CPU per interval, busiest first, as a Markdown table. The
+ * profiles name the main thread and the workers; the rest are Node's and
+ * V8's (four compiler and GC helpers started with the process, libuv's pool).
+ */
+function threadsSection(threads: ThreadCpu[], pid: number | undefined, workers: number): string[] {
+  const shown = threads.filter((t) => t.cpuMs >= 5);
+  if (shown.length === 0) return [];
+  const total = threads.reduce((a, t) => a + t.cpuMs, 0);
+  const lines = [
+    `## Threads: CPU per ${THREAD_INTERVAL_MS} ms (from /proc, up to the last reading before exit)`,
+    '',
+    `${total.toFixed(0)} ms of CPU in all, first seen counted from the spawn. The ${workers} busiest besides main ` +
+      "are the workers; V8's compiler and GC helpers (four, started with the process) are busy in bursts, at " +
+      "start-up, while the workers' code is first compiled and at the end of input; under the profiler each " +
+      'profiled thread also has a sampling thread (a few ms per interval).',
+    '',
+    '| thread | first seen | CPU | per interval, ms |',
+    '| --- | ---: | ---: | --- |',
+  ];
+  for (const t of shown) {
+    const name = t.tid === pid ? `${t.tid} (main)` : String(t.tid);
+    lines.push(
+      `| ${name} | ${t.firstSeenMs} ms | ${t.cpuMs.toFixed(0)} ms | ${t.perInterval.map((v) => v.toFixed(0)).join(' ')} |`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
 async function main(): Promise<void> {
   const tweets = Number(arg('tweets', '1000000'));
   const parallelism = Number(arg('parallelism', '2'));
@@ -88,9 +121,21 @@ async function main(): Promise<void> {
   const source = sourceArg !== '' ? sourceArg : `file:${await ensureTweets(paths, tweets)}`;
   process.stderr.write(`profile: floe run trending --source ${source} --parallelism ${parallelism}\n`);
 
-  const run = await runTrending(paths, source, parallelism, [], {
-    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`, `--cpu-prof-interval=${intervalUs}`],
-  });
+  // Every thread's CPU from /proc while it runs (Linux): the compiler and GC threads too, which no profile shows.
+  const sampling: { sampler?: ThreadCpuSampler; pid?: number; threads?: ThreadCpu[] } = {};
+  let run: TrendingRun;
+  try {
+    run = await runTrending(paths, source, parallelism, [], {
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`, `--cpu-prof-interval=${intervalUs}`],
+      onSpawn: (pid) => {
+        sampling.pid = pid;
+        if (process.platform === 'linux') sampling.sampler = new ThreadCpuSampler(pid, THREAD_INTERVAL_MS);
+      },
+    });
+  } finally {
+    sampling.threads = sampling.sampler?.stop();
+  }
+  const threads = sampling.threads ?? [];
   const files = readdirSync(raw)
     .filter((f) => profileThread(f) !== undefined)
     .sort((a, b) => (profileThread(a)?.threadId ?? 0) - (profileThread(b)?.threadId ?? 0));
@@ -134,6 +179,7 @@ async function main(): Promise<void> {
     '',
     'Busy time per thread is sampled time without idle; a thread waiting for a core counts as busy (see bench/profile.ts).',
     '',
+    ...threadsSection(threads, sampling.pid, parallelism),
   ];
   for (const { file, threadId, profile } of profiles) {
     const thread = threadId === 0 ? 'main thread' : `worker thread ${threadId}`;

@@ -40,6 +40,13 @@ describe('npm run profile', () => {
         expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[^>]*>/);
       }
     }
+    // Every thread's CPU from /proc (Linux): main, both workers and V8's helpers, which no profile shows.
+    if (process.platform === 'linux') {
+      const threads = index.split(/^## Threads/m)[1].split(/^## main thread/m)[0];
+      const rows = threads.split('\n').filter((l) => /^\| \d+/.test(l));
+      expect(rows.length).toBeGreaterThanOrEqual(3);
+      expect(threads).toMatch(/^\| \d+ \(main\) \|/m);
+    }
     // A worker spends its reading phase in the job's own code: the tables name its functions.
     const reading = index.split(/^### reading/m)[2];
     expect(reading).toMatch(/\| jobs\/trending\/[a-z-]+\.js:\d+ \|/);
