@@ -100,8 +100,13 @@ export interface TargetCheck extends Target {
   label: string;
   unit: string;
   measured?: number;
-  /** undefined: the metric was not measured in this run (e.g. --quick). */
+  /** undefined: not measured in this run, or not judged (see `notJudged`). */
   met?: boolean;
+  /**
+   * Why the measurement was not held against the target: a --quick run's
+   * inputs are smaller than the ones the targets are set for.
+   */
+  notJudged?: string;
 }
 
 export interface ModuleResult extends ModuleOutcome {

@@ -33,7 +33,8 @@ export function writeResults(dir: string, suite: SuiteResult): string[] {
     const own = { format, startedAt, finishedAt, options, machine, module: m, targets };
     write(`${stamp}-${m.name}.json`, JSON.stringify(own, null, 2) + '\n');
   }
-  if (suite.options.only !== undefined) {
+  // Only a whole, full-size run stands for the suite: a partial or --quick run leaves latest.* alone.
+  if (suite.options.only !== undefined || suite.options.quick) {
     write(`${stamp}-summary.md`, markdownReport(suite, undefined));
     return written;
   }

@@ -10,11 +10,12 @@ export interface SuiteOptions {
 }
 
 export const SUITE_USAGE = `usage: npm run bench -- [options]
-  --quick        small inputs, one run: the whole suite in under two minutes
+  --quick        small inputs, one run: the whole suite in under two minutes; targets
+                 are not judged, and latest.* and the chart are left alone
   --runs N       runs of each measurement (default 3, with --quick 1); medians are reported
   --only a,b     run only these modules (default: all); writes their JSON and
                  a <time>-summary.md, and leaves latest.* and the chart alone
-  --readme       write the results tables into bench/README.md (whole suite only)
+  --readme       write the results tables into bench/README.md (whole suite, full size only)
   --help         this text`;
 
 export class SuiteUsageError extends Error {}
@@ -70,6 +71,8 @@ export function parseSuiteArgs(argv: readonly string[], known: readonly string[]
   }
   if (out.readme && out.only !== undefined)
     throw new SuiteUsageError("--readme rewrites every module's table: run the whole suite, without --only");
+  if (out.readme && out.quick)
+    throw new SuiteUsageError('--readme records the full-size results: run without --quick');
   out.runs = runs ?? (out.quick ? 1 : 3);
   return out;
 }

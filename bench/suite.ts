@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
     options: { quick: options.quick, runs: options.runs, ...(options.only ? { only: options.only } : {}) },
     machine,
     modules: results,
-    targets: checkTargets(results),
+    targets: checkTargets(results, options.quick),
   };
   const written = writeResults(paths.results, suite);
   if (options.readme) await updateReadme(path.join(root, 'bench', 'README.md'), suite);

@@ -84,6 +84,22 @@ describe('bench report', () => {
     expect(checks[2].label).toBe('job p=4');
   });
 
+  test('a --quick run does not judge targets: they are set for the full inputs', () => {
+    const checks = checkTargets(modules(), true);
+    expect(checks.map((c) => [c.metric, c.measured, c.met, c.notJudged])).toEqual([
+      ['job.p2.tweets_per_s', 150_000, undefined, '--quick: smaller inputs'],
+      ['job.p2.ratio', 0.6, undefined, '--quick: smaller inputs'],
+      ['job.p4.tweets_per_s', undefined, undefined, undefined],
+    ]);
+    const quick: SuiteResult = { ...suite(), options: { quick: true, runs: 1 }, targets: checks };
+    const text = consoleSummary(quick);
+    expect(text).toMatch(
+      /job p=2 >= 300,000 tweets\/s +150,000 tweets\/s +not judged \(--quick: smaller inputs\)/,
+    );
+    expect(text).not.toContain('MISSED');
+    expect(markdownReport(quick)).toContain('| not judged (--quick: smaller inputs) |');
+  });
+
   test('the console summary names every metric, skipped modules and every target', () => {
     const text = consoleSummary(suite());
     expect(text).toContain('150,000 tweets/s');
@@ -151,6 +167,25 @@ describe('bench report', () => {
       });
       expect(one.targets).toHaveLength(3);
       expect(readFileSync(path.join(dir, 'throughput.svg'), 'utf8')).toContain('>150,000<');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a --quick run writes its JSON and a summary, and leaves latest.* and the chart alone', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'floe-bench-results-'));
+    try {
+      writeResults(dir, suite());
+      const latest = readFileSync(path.join(dir, 'latest.json'), 'utf8');
+      const quick: SuiteResult = {
+        ...suite(),
+        startedAt: '2026-11-22T14:00:00.000Z',
+        options: { quick: true, runs: 1 },
+      };
+      const written = writeResults(dir, quick).map((f) => path.basename(f));
+      expect(written).toContain('2026-11-22T14-00-00-000Z-summary.md');
+      expect(written).not.toContain('latest.json');
+      expect(readFileSync(path.join(dir, 'latest.json'), 'utf8')).toBe(latest);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

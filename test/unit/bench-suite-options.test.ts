@@ -35,7 +35,8 @@ describe('bench suite options', () => {
     expect(parseSuiteArgs(['--readme', '--help'], KNOWN)).toMatchObject({ readme: true, help: true });
   });
 
-  test('--readme rewrites every table, so it needs the whole suite', () => {
+  test('--readme rewrites every table, so it needs the whole suite at full size', () => {
     expect(() => parseSuiteArgs(['--only', 'inprocess', '--readme'], KNOWN)).toThrow(/without --only/);
+    expect(() => parseSuiteArgs(['--quick', '--readme'], KNOWN)).toThrow(/without --quick/);
   });
 });
