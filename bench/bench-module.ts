@@ -9,6 +9,8 @@
  * checks the targets, prints the summary, writes the JSON and draws the chart.
  */
 
+import * as path from 'node:path';
+
 export interface BenchModule {
   /** Unique; used by --only, in result file names and as the key in latest.json. */
   name: string;
@@ -45,6 +47,16 @@ export interface BenchPaths {
   data: string;
   /** Where result files go. */
   results: string;
+}
+
+/** The bench paths of the repository at `root` (the built CLI under dist/). */
+export function benchPaths(root: string): BenchPaths {
+  return {
+    root,
+    cli: path.join(root, 'dist', 'src', 'cli', 'floe.js'),
+    data: path.join(root, 'bench', 'data'),
+    results: path.join(root, 'bench', 'results'),
+  };
 }
 
 export interface ProgressBar {

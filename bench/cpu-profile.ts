@@ -122,16 +122,21 @@ export function foldProfile(p: CpuProfile, fromUs = -Infinity, toUs = Infinity):
 /** Self and total time by function (name and location), largest self first; recursion counted once in total. */
 export function byFunction(root: Frame): { name: string; where: string; self: number; total: number }[] {
   const out = new Map<string, { name: string; where: string; self: number; total: number }>();
-  const walk = (f: Frame, onPath: Set<string>): void => {
+  const onPath = new Set<string>();
+  const walk = (f: Frame): void => {
     const key = `${f.name} ${f.where}`;
     let e = out.get(key);
     if (e === undefined) out.set(key, (e = { name: f.name, where: f.where, self: 0, total: 0 }));
     e.self += f.self;
-    if (!onPath.has(key)) e.total += f.total;
-    const next = new Set(onPath).add(key);
-    for (const c of f.children) walk(c, next);
+    const outermost = !onPath.has(key);
+    if (outermost) {
+      e.total += f.total;
+      onPath.add(key);
+    }
+    for (const c of f.children) walk(c);
+    if (outermost) onPath.delete(key);
   };
-  for (const c of root.children) walk(c, new Set());
+  for (const c of root.children) walk(c);
   return [...out.values()].sort((a, b) => b.self - a.self || b.total - a.total);
 }
 

@@ -30,6 +30,7 @@ import {
   type CpuProfile,
   type Frame,
 } from './cpu-profile';
+import { benchPaths } from './bench-module';
 import { ensureTweets, runTrending, type TrendingRun } from './floe-process';
 import { describeMachine, machineLine } from './machine';
 import { arg } from './script-args';
@@ -108,12 +109,7 @@ async function main(): Promise<void> {
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: expected a whole number >= 1, got ${v}`);
   }
-  const paths = {
-    root,
-    cli: path.join(root, 'dist', 'src', 'cli', 'floe.js'),
-    data: path.join(root, 'bench', 'data'),
-    results: path.join(root, 'bench', 'results'),
-  };
+  const paths = benchPaths(root);
   const out = path.resolve(arg('out', path.join(root, 'bench', 'profiles', stamp())));
   const raw = path.join(out, 'raw');
   mkdirSync(raw, { recursive: true });
@@ -122,7 +118,8 @@ async function main(): Promise<void> {
   process.stderr.write(`profile: floe run trending --source ${source} --parallelism ${parallelism}\n`);
 
   // Every thread's CPU from /proc while it runs (Linux): the compiler and GC threads too, which no profile shows.
-  const sampling: { sampler?: ThreadCpuSampler; pid?: number; threads?: ThreadCpu[] } = {};
+  const sampling: { sampler?: ThreadCpuSampler; pid?: number } = {};
+  let threads: ThreadCpu[] = [];
   let run: TrendingRun;
   try {
     run = await runTrending(paths, source, parallelism, [], {
@@ -133,35 +130,28 @@ async function main(): Promise<void> {
       },
     });
   } finally {
-    sampling.threads = sampling.sampler?.stop();
+    threads = sampling.sampler?.stop() ?? [];
   }
-  const threads = sampling.threads ?? [];
-  const files = readdirSync(raw)
-    .filter((f) => profileThread(f) !== undefined)
-    .sort((a, b) => (profileThread(a)?.threadId ?? 0) - (profileThread(b)?.threadId ?? 0));
-  if (files.length === 0) throw new Error(`no profiles were written to ${raw}`);
-  const profiles = files.map((f) => ({
-    file: f,
-    threadId: (profileThread(f) as { threadId: number }).threadId,
-    profile: JSON.parse(readFileSync(path.join(raw, f), 'utf8')) as CpuProfile,
-  }));
+  const profiles = readdirSync(raw)
+    .flatMap((file) => {
+      const thread = profileThread(file);
+      return thread === undefined ? [] : [{ file, threadId: thread.threadId }];
+    })
+    .sort((a, b) => a.threadId - b.threadId)
+    .map((p) => ({ ...p, profile: JSON.parse(readFileSync(path.join(raw, p.file), 'utf8')) as CpuProfile }));
+  if (profiles.length === 0) throw new Error(`no profiles were written to ${raw}`);
 
   // The job's timeline is in ms since the process started; the profiles' clock starts with the main
   // thread's profiler, a few ms after that (at start-up, before any script): close enough to cut phases.
   const main0 = profiles.find((p) => p.threadId === 0)?.profile.startTime ?? profiles[0].profile.startTime;
   const t = run.timeline;
-  const at = (msSinceStart: number | null | undefined, fallback: number): number =>
-    msSinceStart === null || msSinceStart === undefined ? fallback : main0 + msSinceStart * 1000;
+  const at = (msSinceStart: number): number => main0 + msSinceStart * 1000;
   const phases: Phase[] = [{ name: 'whole run', fromUs: -Infinity, toUs: Infinity }];
   if (t !== undefined && t.firstRecordMs !== null) {
-    phases.push({ name: 'start-up', fromUs: -Infinity, toUs: at(t.firstRecordMs, Infinity) });
-    phases.push({
-      name: 'reading',
-      fromUs: at(t.firstRecordMs, -Infinity),
-      toUs: at(t.sourcesDoneMs, Infinity),
-    });
-    if (t.sourcesDoneMs !== null)
-      phases.push({ name: 'end of input', fromUs: at(t.sourcesDoneMs, -Infinity), toUs: Infinity });
+    const sourcesDone = t.sourcesDoneMs === null ? Infinity : at(t.sourcesDoneMs);
+    phases.push({ name: 'start-up', fromUs: -Infinity, toUs: at(t.firstRecordMs) });
+    phases.push({ name: 'reading', fromUs: at(t.firstRecordMs), toUs: sourcesDone });
+    if (t.sourcesDoneMs !== null) phases.push({ name: 'end of input', fromUs: sourcesDone, toUs: Infinity });
   }
 
   const lines: string[] = [

@@ -25,18 +25,14 @@ export function checkTargets(modules: readonly ModuleResult[], quick = false): T
     for (const t of m.targets) {
       const metric = m.metrics.find((x) => x.key === t.metric);
       const measured = metric !== undefined && Number.isFinite(metric.value) ? metric.value : undefined;
+      const judged = measured !== undefined && !quick;
       out.push({
         ...t,
         module: m.name,
         label: t.label ?? metric?.label ?? t.metric,
         unit: metric?.unit ?? t.unit ?? '',
         measured,
-        met:
-          measured === undefined || quick
-            ? undefined
-            : t.op === '>='
-              ? measured >= t.value
-              : measured <= t.value,
+        met: judged ? (t.op === '>=' ? measured >= t.value : measured <= t.value) : undefined,
         ...(quick && measured !== undefined ? { notJudged: '--quick: smaller inputs' } : {}),
       });
     }

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { BenchSkip, type BenchContext, type ModuleResult } from './bench-module';
+import { BenchSkip, benchPaths, type BenchContext, type ModuleResult } from './bench-module';
 import { describeMachine } from './machine';
 import { loadModule, SUITE_MODULES } from './modules';
 import { SuiteProgress } from './progress';
@@ -34,12 +34,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(SUITE_USAGE + '\n');
     return 0;
   }
-  const paths = {
-    root,
-    cli: path.join(root, 'dist', 'src', 'cli', 'floe.js'),
-    data: path.join(root, 'bench', 'data'),
-    results: path.join(root, 'bench', 'results'),
-  };
+  const paths = benchPaths(root);
   if (!existsSync(paths.cli)) {
     process.stderr.write(`bench: ${paths.cli} is missing; run npm run build first\n`);
     return 2;

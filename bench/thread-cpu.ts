@@ -14,8 +14,11 @@ export interface ThreadCpu {
   perInterval: number[];
 }
 
-/** CPU time (ns) of each thread of `pid` now: schedstat's time on CPU, or stat's ticks where there is none. */
-export function readThreadCpu(pid: number, ticksPerSecond = 100): Map<number, number> {
+/**
+ * CPU time (ns) of each thread of `pid` now: schedstat's time on CPU. A
+ * kernel without schedstat gives none, and the caller shows no threads.
+ */
+export function readThreadCpu(pid: number): Map<number, number> {
   const out = new Map<number, number>();
   let tids: string[];
   try {
@@ -27,13 +30,7 @@ export function readThreadCpu(pid: number, ticksPerSecond = 100): Map<number, nu
     try {
       out.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
     } catch {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(Number(tid), ((Number(f[11]) + Number(f[12])) / ticksPerSecond) * 1e9);
-      } catch {
-        // The thread ended between the listing and the read.
-      }
+      // The thread ended between the listing and the read (or the kernel keeps no schedstat).
     }
   }
   return out;
