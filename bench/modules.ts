@@ -17,6 +17,7 @@ export const SUITE_MODULES: readonly ModuleEntry[] = [
   { name: 'latency', file: 'latency' },
   { name: 'kafka', file: 'kafka' },
   { name: 'memory-topics', file: 'memory-topics' },
+  { name: 'memory-span', file: 'memory-span' },
   { name: 'state-backend', file: 'state-backend-module' },
   { name: 'checkpoint', file: 'checkpoint' },
   { name: 'dedupe-spill', file: 'dedupe-spill' },

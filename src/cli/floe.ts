@@ -83,6 +83,7 @@ export function buildProgram(): Command {
         maxParallelism: rt['max-parallelism'],
         runtime: {
           outOfOrdernessMs: rt['out-of-orderness'],
+          watermarkAlignmentMs: rt['watermark-alignment'],
           idleTimeoutMs: rt['idle-timeout'],
           maxRecordBytes: rt['max-record-bytes'],
           batchSize: rt['batch-size'],

@@ -18,6 +18,17 @@ export interface SplitDescriptor {
   config: unknown;
   /** True when the split ends by itself (a file); false for unbounded streams. */
   bounded: boolean;
+  /**
+   * True when the runtime may leave the reader unpolled for a while, holding
+   * no more than what it has read, so that this split's event time stays
+   * within the runtime's watermark alignment of its worker's slowest split
+   * (Flink's watermark alignment). File splits set it: the byte ranges of one
+   * file start far apart in event time, and read together at full speed they
+   * would keep a window open for every stretch of the file until its end.
+   * Kafka partitions do not: their fetcher buffers for all of a worker's
+   * partitions at once, so one unpolled partition would stall the others.
+   */
+  alignable?: boolean;
 }
 
 export interface RecordBatch {

@@ -67,6 +67,8 @@ export interface WorkerRestore {
 
 export interface RuntimeSettings {
   outOfOrdernessMs: number;
+  /** Watermark alignment of alignable splits, ms (see SourceRunnerOptions.alignmentMs); absent or 0: off. */
+  watermarkAlignmentMs?: number;
   idleTimeoutMs: number;
   maxRecordBytes: number;
   /** Records per source poll; also the exchange batch size. */

@@ -23,6 +23,12 @@ export const runtimeSchema = {
     min: 0,
     doc: 'bounded out-of-orderness of each split, for its watermark',
   },
+  'watermark-alignment': {
+    type: 'duration',
+    default: 300_000,
+    min: 0,
+    doc: "a file split whose watermark is this far ahead of its worker's slowest split waits for it, so windows fire as the file is read instead of all at its end; 0 = read every split at full speed",
+  },
   'idle-timeout': {
     type: 'duration',
     default: 30_000,

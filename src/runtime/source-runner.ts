@@ -1,6 +1,11 @@
 import type { RecordBatch, SplitDescriptor, SplitReader } from '../connectors/contract';
 import type { Clock } from './clock';
-import { BoundedOutOfOrdernessWatermark, MAX_WATERMARK, WatermarkCombiner } from './watermarks';
+import {
+  BoundedOutOfOrdernessWatermark,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  WatermarkCombiner,
+} from './watermarks';
 
 /** One split as the source stage tracks it. */
 export interface SplitState {
@@ -22,6 +27,15 @@ export interface SourceRunnerOptions {
   clock: Clock;
   /** Pause between rounds in which no split had data, ms. */
   idlePollMs?: number;
+  /**
+   * Watermark alignment, ms (absent or 0: off): an alignable split
+   * (SplitDescriptor.alignable) whose watermark is more than this ahead of
+   * the worker's watermark is not polled until the worker's watermark
+   * catches up, so the event time this worker holds open stays within about
+   * this much plus a window. It never makes a record late: the splits that
+   * are read are the ones at or near the watermark.
+   */
+  alignmentMs?: number;
 }
 
 /** A split's state at a checkpoint barrier: where to resume and what its watermark had seen. */
@@ -52,7 +66,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * watermark per split and combines them (minimum over active splits; idle
  * splits excluded; a finished split no longer counts). When every split has
  * ended the watermark is +Infinity: the final watermark that fires every
- * open window.
+ * open window. With alignment, alignable splits too far ahead of that
+ * minimum sit out rounds until it catches up.
  */
 export class SourceRunner {
   readonly splits: SplitState[];
@@ -136,6 +151,22 @@ export class SourceRunner {
     return this.combiner.isIdle();
   }
 
+  /**
+   * The splits to poll this round: all open ones, but alignable splits more
+   * than alignmentMs ahead of the combined watermark. Until every split has
+   * reported (the combined watermark is still -Infinity) nothing is held
+   * back, and when all would be, all are polled: the split holding the
+   * minimum always runs, so alignment can slow reading but never stop it.
+   */
+  private due(open: SplitState[]): SplitState[] {
+    const alignmentMs = this.options.alignmentMs ?? 0;
+    const wm = this.combiner.current();
+    if (alignmentMs <= 0 || wm === MIN_WATERMARK || wm === MAX_WATERMARK) return open;
+    const limit = wm + alignmentMs;
+    const due = open.filter((s) => s.split.alignable !== true || s.watermark.current() <= limit);
+    return due.length > 0 ? due : open;
+  }
+
   async run(handlers: SourceRunnerHandlers): Promise<void> {
     const { clock, batchSize, idleTimeoutMs } = this.options;
     this.handlers = handlers;
@@ -146,7 +177,7 @@ export class SourceRunner {
       if (this.pendingBarriers.length > 0) await this.emitBarriers(handlers);
       let progressed = false;
       let changed = false;
-      for (const s of open) {
+      for (const s of this.due(open)) {
         const result = await s.reader.poll(batchSize);
         const now = clock.now();
         if (result === 'end') {

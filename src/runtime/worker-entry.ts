@@ -66,6 +66,7 @@ export default async function runWorkerTask(start: WorkerStart): Promise<WorkerS
   const readers = open.map(createReader);
   const runner = new SourceRunner(readers, {
     outOfOrdernessMs: runtime.outOfOrdernessMs,
+    alignmentMs: runtime.watermarkAlignmentMs,
     idleTimeoutMs: runtime.idleTimeoutMs,
     batchSize: runtime.batchSize,
     clock,

@@ -355,4 +355,89 @@ describe('SourceRunner', () => {
       [MAX, false],
     ]);
   });
+
+  describe('watermark alignment', () => {
+    /** Bounded alignable readers; `order` records which split each poll went to. */
+    function aligned(
+      clock: ManualClock,
+      scripts: Record<string, Step[]>,
+      alignable = true,
+    ): { readers: FakeReader[]; order: string[] } {
+      const order: string[] = [];
+      const readers = Object.entries(scripts).map(([id, script]) => {
+        const r = new FakeReader(id, script, clock, true);
+        r.split.alignable = alignable;
+        r.onPoll = () => order.push(id);
+        return r;
+      });
+      return { readers, order };
+    }
+    // `early` covers 0..9 s; `later` starts a minute on, as the byte ranges of one file do.
+    const scripts = (): Record<string, Step[]> => ({
+      early: Array.from({ length: 10 }, (_, i) => [i * 1_000]),
+      later: [[60_000], [61_000], [62_000]],
+    });
+
+    it('holds an alignable split that runs ahead until the slowest split catches up, then reads it', async () => {
+      const clock = new ManualClock();
+      const { readers, order } = aligned(clock, scripts());
+      const run = start(readers, clock, { alignmentMs: 5_000, idleTimeoutMs: 0 });
+      await run.done;
+      // One poll each to learn where every split stands; then `later` waits until `early` has ended.
+      expect(order.slice(0, 2)).toEqual(['early', 'later']);
+      expect(order.slice(2, 12)).toEqual(Array(10).fill('early'));
+      expect(order.slice(12)).toEqual(['later', 'later', 'later']);
+      // Nothing is dropped or reordered within a split; the watermark only moves forward.
+      expect(run.records.get('early')).toEqual(scripts().early.flat());
+      expect(run.records.get('later')).toEqual([60_000, 61_000, 62_000]);
+      const wms = run.events.map(([wm]) => wm);
+      expect([...wms].sort((x, y) => x - y)).toEqual(wms);
+      expect(wms[wms.length - 1]).toBe(MAX);
+    });
+
+    it('reads a split again once the watermark is within alignmentMs of it', async () => {
+      const clock = new ManualClock();
+      const { readers, order } = aligned(clock, {
+        early: Array.from({ length: 10 }, (_, i) => [i * 1_000]),
+        later: [[7_000], [8_000]],
+      });
+      await start(readers, clock, { alignmentMs: 3_000, idleTimeoutMs: 0 }).done;
+      // `later` (watermark 6,999) waits until the watermark is 3,999 (early's record 4,000), then both run.
+      expect(order.slice(0, 8)).toEqual(['early', 'later', ...Array(5).fill('early'), 'later']);
+    });
+
+    it('never holds a split that is not alignable, nor any split with alignmentMs 0', async () => {
+      for (const [alignable, alignmentMs] of [
+        [false, 5_000],
+        [true, 0],
+      ] as const) {
+        const clock = new ManualClock();
+        const { readers, order } = aligned(clock, scripts(), alignable);
+        await start(readers, clock, { alignmentMs, idleTimeoutMs: 0 }).done;
+        expect(order.slice(0, 6)).toEqual(['early', 'later', 'early', 'later', 'early', 'later']);
+      }
+    });
+
+    it('polls every split while a split has not reported yet, so restored splits cannot all wait', async () => {
+      const clock = new ManualClock();
+      const { readers, order } = aligned(clock, { a: [[100_000]], b: [[200_000]] });
+      const runner = new SourceRunner(readers, {
+        outOfOrdernessMs: 0,
+        idleTimeoutMs: 0,
+        batchSize: 10,
+        clock,
+        idlePollMs: 0,
+        alignmentMs: 1_000,
+      });
+      // Both resume far apart in event time, before either has been polled.
+      runner.restoreSplit('a', 90_000);
+      runner.restoreSplit('b', 190_000);
+      await runner.run({
+        onBatch: (s, batch) => batch.lines.forEach((l) => s.watermark.observe(Number(l))),
+        onWatermark: () => undefined,
+      });
+      expect(order).toEqual(['a', 'b', 'a', 'b']);
+      expect(runner.splits.every((s) => s.finished)).toBe(true);
+    });
+  });
 });

@@ -344,6 +344,7 @@ export const fileSource: SourceConnector = {
           id: `file:${name}`,
           connector: 'file',
           bounded: true,
+          alignable: true,
           config: { path: file, start: 0, end: size, gzip: true },
         });
         continue;
@@ -353,7 +354,13 @@ export const fileSource: SourceConnector = {
         const start = Math.floor((size * i) / pieces);
         const end = Math.floor((size * (i + 1)) / pieces);
         const cfg: FileSplitConfig = { path: file, start, end, gzip: false };
-        splits.push({ id: `file:${name}@${start}`, connector: 'file', bounded: true, config: cfg });
+        splits.push({
+          id: `file:${name}@${start}`,
+          connector: 'file',
+          bounded: true,
+          alignable: true,
+          config: cfg,
+        });
       }
     }
     return splits;
