@@ -161,7 +161,7 @@ export class SourceRunner {
   private due(open: SplitState[]): SplitState[] {
     const alignmentMs = this.options.alignmentMs ?? 0;
     const wm = this.combiner.current();
-    if (alignmentMs <= 0 || wm === MIN_WATERMARK || wm === MAX_WATERMARK) return open;
+    if (alignmentMs <= 0 || wm === MIN_WATERMARK) return open;
     const limit = wm + alignmentMs;
     const due = open.filter((s) => s.split.alignable !== true || s.watermark.current() <= limit);
     return due.length > 0 ? due : open;
